@@ -1,0 +1,1 @@
+"""Quality measurements of newswire's fuzzy stages on labelled data (../shared/eval)."""

@@ -1,0 +1,216 @@
+"""Story-clustering quality on the labelled development sets (``../shared/eval/clustering``).
+
+    python -m evaluation.clustering [--eval-dir ../shared/eval] [--no-baseline]
+
+Each dataset is streamed through a fresh ``StoryClusterer`` in ``published`` order: dated
+articles are sorted (stably) into the positions dated articles hold in the file, undated
+ones keep their file position and take the stream clock at that point (they arrive "now").
+Text is cleaned with ``pipeline.processing.clean.Cleaner`` when that module exists, as the
+pipeline would. Prints pairwise precision / recall / F1 and B-cubed F1 per dataset, articles
+per second, and a batch baseline (TF-IDF, average-link, threshold tuned on the same data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pipeline.models import Article
+from pipeline.processing.cluster import StoryClusterer
+
+DATASETS = ("gva_incidents", "ecbplus")
+DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
+
+
+@dataclass(frozen=True)
+class Scores:
+    precision: float
+    recall: float
+    f1: float
+    bcubed_f1: float
+    clusters: int
+
+
+def _pairs(n: int) -> int:
+    return n * (n - 1) // 2
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def score(predicted: list[str], gold: list[str]) -> Scores:
+    """Pairwise and B-cubed scores of a clustering against gold labels (same item order)."""
+    cells = Counter(zip(predicted, gold, strict=True))
+    sizes_p, sizes_g = Counter(predicted), Counter(gold)
+    tp = sum(_pairs(n) for n in cells.values())
+    pp, gp = sum(_pairs(n) for n in sizes_p.values()), sum(_pairs(n) for n in sizes_g.values())
+    precision, recall = (tp / pp if pp else 1.0), (tp / gp if gp else 1.0)
+    b_p = sum(n * n / sizes_p[p] for (p, _), n in cells.items()) / len(gold)
+    b_r = sum(n * n / sizes_g[g] for (_, g), n in cells.items()) / len(gold)
+    return Scores(precision, recall, _f1(precision, recall), _f1(b_p, b_r), len(sizes_p))
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    """Rows of a dataset in stream order (see the module docstring)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    dated = [i for i, r in enumerate(rows) if r.get("published")]
+    ordered = sorted((rows[i] for i in dated), key=lambda r: str(r["published"]))
+    out = list(rows)
+    for slot, row in zip(dated, ordered, strict=True):
+        out[slot] = row
+    return out
+
+
+def _parse(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _cleaner() -> Callable[[dict[str, Any], datetime], Article] | None:
+    try:
+        from pipeline.models import RawArticle
+        from pipeline.processing.clean import Cleaner
+    except ImportError:
+        return None
+    cleaner = Cleaner()
+
+    def clean(row: dict[str, Any], when: datetime) -> Article:
+        raw = RawArticle(
+            id=row["id"],
+            url=row.get("url") or f"https://example.invalid/{row['id']}",
+            title=row.get("title") or None,
+            text=row.get("text") or "",
+            published=when,
+            fetched=when,
+            source=row.get("source") or "unknown",
+        )
+        return cleaner.clean(raw)
+
+    return clean
+
+
+def articles(rows: Iterable[dict[str, Any]], use_cleaner: bool = True) -> list[Article]:
+    """Articles as the pipeline would see them; undated rows take the current stream time."""
+    clean = _cleaner() if use_cleaner else None
+    out: list[Article] = []
+    clock: datetime | None = None
+    for row in rows:
+        if row.get("published"):
+            clock = _parse(str(row["published"]))
+        when = clock or datetime(2000, 1, 1, tzinfo=UTC)
+        article: Article | None = None
+        if clean is not None:
+            try:
+                article = clean(row, when).model_copy(update={"id": row["id"]})
+            except Exception:  # noqa: BLE001 - the cleaner may reject junk; cluster it anyway
+                article = None
+        if article is None:
+            article = Article(
+                id=row["id"],
+                url=row.get("url") or f"https://example.invalid/{row['id']}",
+                title=row.get("title") or "",
+                text=row.get("text") or "",
+                published=when,
+                fetched=when,
+                source=row.get("source") or "unknown",
+            )
+        out.append(article)
+    return out
+
+
+def run_stream(items: list[Article], window: timedelta = timedelta(days=3)) -> tuple[list[str], float]:
+    """Story id per article (after merges) and articles per second."""
+    clusterer = StoryClusterer({}, window=window)
+    assigned: list[str] = []
+    redirect: dict[str, str] = {}
+    start = time.perf_counter()
+    for article in items:
+        result = clusterer.assign(article, [])
+        for gone in result.merged:
+            redirect[gone] = result.story.id
+        assigned.append(result.story.id)
+    elapsed = time.perf_counter() - start
+
+    def final(story_id: str) -> str:
+        while story_id in redirect:
+            story_id = redirect[story_id]
+        return story_id
+
+    return [final(s) for s in assigned], len(items) / elapsed if elapsed else math.inf
+
+
+def baseline(items: list[Article], gold: list[str]) -> tuple[float, Scores]:
+    """Batch TF-IDF + average-link clustering, distance threshold tuned on pairwise F1."""
+    import numpy as np
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
+    from pipeline.query.analysis import terms
+
+    docs = [Counter(terms(a.title + "\n" + a.text)) for a in items]
+    vocab = {t: i for i, t in enumerate(sorted({t for d in docs for t in d}))}
+    df = np.zeros(len(vocab))
+    for d in docs:
+        for t in d:
+            df[vocab[t]] += 1
+    idf = np.log(len(docs) / df) + 1.0
+    matrix = np.zeros((len(docs), len(vocab)), dtype=np.float32)
+    for row, d in enumerate(docs):
+        for t, n in d.items():
+            matrix[row, vocab[t]] = (1.0 + math.log(n)) * idf[vocab[t]]
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12
+    tree = linkage(pdist(matrix, metric="cosine"), method="average")
+    best: tuple[float, Scores] | None = None
+    for cut in np.arange(0.30, 0.99, 0.02):
+        labels = [str(x) for x in fcluster(tree, t=cut, criterion="distance")]
+        result = score(labels, gold)
+        if best is None or result.f1 > best[1].f1:
+            best = (float(cut), result)
+    assert best is not None
+    return best
+
+
+def evaluate(eval_dir: Path, name: str, use_cleaner: bool = True) -> tuple[Scores, float]:
+    rows = load(eval_dir / "clustering" / f"{name}.jsonl")
+    items = articles(rows, use_cleaner)
+    predicted, rate = run_stream(items)
+    return score(predicted, [r["story"] for r in rows]), rate
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
+    parser.add_argument("--no-baseline", action="store_true", help="skip the batch baseline")
+    parser.add_argument("--no-clean", action="store_true", help="do not run the Cleaner first")
+    args = parser.parse_args(argv)
+    print(f"cleaner: {'off' if args.no_clean or _cleaner() is None else 'on'}")
+    for name in DATASETS:
+        rows = load(args.eval_dir / "clustering" / f"{name}.jsonl")
+        items = articles(rows, not args.no_clean)
+        gold = [r["story"] for r in rows]
+        predicted, rate = run_stream(items)
+        s = score(predicted, gold)
+        print(
+            f"{name:14s} online   pairwise P {s.precision:.3f} R {s.recall:.3f} F1 {s.f1:.3f}"
+            f"  B3-F1 {s.bcubed_f1:.3f}  stories {s.clusters} (gold {len(set(gold))})"
+            f"  {rate:,.0f} articles/s"
+        )
+        if not args.no_baseline:
+            cut, b = baseline(items, gold)
+            print(
+                f"{name:14s} baseline pairwise P {b.precision:.3f} R {b.recall:.3f} F1 {b.f1:.3f}"
+                f"  B3-F1 {b.bcubed_f1:.3f}  stories {b.clusters}  (average-link, cut {cut:.2f})"
+            )
+
+
+if __name__ == "__main__":
+    main()

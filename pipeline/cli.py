@@ -1,0 +1,293 @@
+"""The ``newswire`` command line. Every command has ``--help``; ``--json`` output is stable."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.config import Settings, load_settings
+from pipeline.errors import ConfigError, QuerySyntaxError
+from pipeline.models import EnrichedArticle, Story
+
+app = typer.Typer(help="newswire: watch news feeds, cluster stories, search, alert.",
+                  no_args_is_help=True, add_completion=False)
+alerts_app = typer.Typer(help="Alert rules and the alerts that fired.", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+console = Console()
+err = Console(stderr=True)
+
+BackendOpt = Annotated[str | None, typer.Option(
+    "--backend", help="embedded (SQLite) or kafka (Kafka + Elasticsearch); "
+    "env NEWSWIRE_BACKEND")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
+
+
+class State:
+    config: Path | None = None
+    data_dir: Path | None = None
+    backend: str | None = None
+
+
+state = State()
+
+
+@app.callback()
+def main_options(
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Config directory (env NEWSWIRE_CONFIG, default ./config).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="Data directory (env NEWSWIRE_DATA_DIR, default ./data).")] = None,
+    backend: BackendOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    state.config, state.data_dir, state.backend = config, data_dir, backend
+
+
+def settings(backend: str | None = None) -> Settings:
+    try:
+        return load_settings(state.config, data_dir=state.data_dir,
+                             backend=backend or state.backend)
+    except ConfigError as exc:
+        err.print(f"[red]config error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _store(cfg: Settings) -> Any:
+    if cfg.backend == "kafka":
+        from pipeline.runtime.distributed import search_store
+        return search_store(cfg)
+    from pipeline.storage.sqlite_store import SqliteStore
+    return SqliteStore(cfg.db_path)
+
+
+def _dump(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, default=str, ensure_ascii=False) + "\n")
+
+
+# -- running ------------------------------------------------------------------------------
+@app.command()
+def run(
+    once: Annotated[bool, typer.Option("--once", help="One polling round, drain, exit.")] = False,
+    backend: BackendOpt = None,
+) -> None:
+    """Poll every feed in config/feeds.yaml continuously; process, index, alert (Ctrl-C stops)."""
+    cfg = settings(backend)
+    if cfg.backend == "kafka":
+        err.print("kafka backend: run `newswire poll` and `newswire worker` (see README)")
+        raise typer.Exit(2)
+    from pipeline.runtime.embedded import EmbeddedRuntime
+
+    async def go() -> None:
+        runtime = EmbeddedRuntime(cfg)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            stats = await runtime.run(once=once, stop=stop)
+        finally:
+            await runtime.close()
+        err.print(f"processed {stats.processed} articles, {len(stats.new_stories)} new stories, "
+                  f"{stats.alerts} alerts, {stats.skipped} already seen, {stats.dead} dead-lettered")
+
+    asyncio.run(go())
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="JSONL archive: url, title, html|text, ...",
+                                         exists=True, dir_okay=False)],
+    backend: BackendOpt = None,
+) -> None:
+    """Push an archive of raw articles through the pipeline (backfill); idempotent."""
+    from pipeline.sources.archive import BadLine, read_archive
+
+    cfg = settings(backend)
+    items = list(read_archive(file))
+    bad = [b for _, b in items if isinstance(b, BadLine)]
+    raws = [r for _, r in items if not isinstance(r, BadLine)]
+    for line in bad:
+        err.print(f"[yellow]{file}:[/yellow] {line.reason} (skipped)")
+    if cfg.backend == "kafka":
+        from pipeline.runtime.distributed import ingest_to_kafka
+        sent = asyncio.run(ingest_to_kafka(cfg, raws))
+        err.print(f"sent {sent} articles to Kafka, {len(bad)} bad lines skipped")
+        return
+    from pipeline.models import DeadLetter
+    from pipeline.runtime.embedded import EmbeddedRuntime, Stats
+
+    async def go() -> Stats:
+        runtime = EmbeddedRuntime(cfg)
+        total = Stats()
+        try:
+            for line in bad:
+                runtime.store.put_dead(DeadLetter(stage="ingest", error=line.reason,
+                                                  payload=line.payload))
+            chunk = 500
+            with _progress(len(raws)) as advance:
+                for start in range(0, len(raws), chunk):
+                    total.add(await runtime.process(raws[start:start + chunk]))
+                    advance(min(chunk, len(raws) - start))
+        finally:
+            await runtime.close()
+        return total
+
+    stats = asyncio.run(go())
+    err.print(f"processed {stats.processed}, already seen {stats.skipped}, dead-lettered "
+              f"{stats.dead}, bad lines {len(bad)}, alerts {stats.alerts}")
+
+
+def _progress(total: int) -> Any:
+    from contextlib import contextmanager
+
+    from rich.progress import Progress
+
+    @contextmanager
+    def ctx() -> Any:
+        if not sys.stderr.isatty():
+            yield lambda n: None
+            return
+        with Progress(console=err) as progress:
+            task = progress.add_task("ingesting", total=total)
+            yield lambda n: progress.advance(task, n)
+
+    return ctx()
+
+
+# -- reading ------------------------------------------------------------------------------
+def article_record(a: EnrichedArticle) -> dict[str, Any]:
+    return {"id": a.id, "url": a.url, "title": a.title, "text": a.text, "author": a.author,
+            "published": a.published.isoformat() if a.published else None, "source": a.source,
+            "lang": a.lang, "topics": a.topics, "story_id": a.story_id,
+            "evidence": {m.topic: m.evidence for m in a.topic_matches}}
+
+
+def story_record(s: Story) -> dict[str, Any]:
+    return {"id": s.id, "headline": s.headline, "article_count": s.article_count,
+            "sources": s.sources, "topics": s.topics, "first_seen": s.first_seen.isoformat(),
+            "last_seen": s.last_seen.isoformat(), "article_ids": s.article_ids,
+            "near_copies": s.near_copies, "merged_from": s.merged_from}
+
+
+@app.command()
+def export(backend: BackendOpt = None) -> None:
+    """Every processed article as JSONL."""
+    store = _store(settings(backend))
+    for article in store.export():
+        _dump(article_record(article))
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Lucene syntax: "frozen assets", NATO AND '
+                                         'membership, topic:nato, title:pact, sanction*')],
+    as_json: JsonOpt = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Most hits to show.")] = 20,
+    backend: BackendOpt = None,
+) -> None:
+    """Full-text search with highlighted snippets."""
+    store = _store(settings(backend))
+    try:
+        hits = store.search(query, limit=limit)
+    except QuerySyntaxError as exc:
+        err.print(f"[red]query error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        _dump({"query": query, "total": len(hits),
+               "hits": [h.model_dump(mode="json") for h in hits]})
+        return
+    table = Table("score", "title", "source", "published", "story", "snippet", show_lines=True)
+    for h in hits:
+        table.add_row(f"{h.score:.2f}", h.title, h.source,
+                      h.published.date().isoformat() if h.published else "", h.story_id,
+                      h.snippet.replace("[[", "[bold yellow]").replace("]]", "[/bold yellow]"))
+    console.print(table if hits else "no hits")
+
+
+@app.command()
+def stories(as_json: JsonOpt = False, backend: BackendOpt = None) -> None:
+    """Stories with headline, article count, sources, topics, first/last seen."""
+    found = _store(settings(backend)).stories()
+    if as_json:
+        _dump({"stories": [story_record(s) for s in found]})
+        return
+    table = Table("id", "headline", "articles", "sources", "topics", "last seen")
+    for s in found:
+        table.add_row(s.id, s.headline, str(s.article_count), ", ".join(s.sources),
+                      ", ".join(s.topics), s.last_seen.strftime("%Y-%m-%d %H:%M"))
+    console.print(table)
+
+
+@alerts_app.command("log")
+def alerts_log(as_json: JsonOpt = False, backend: BackendOpt = None) -> None:
+    """The alerts that fired: rule, story, time, channel, delivery state."""
+    events = _store(settings(backend)).alert_log()
+    records = [{"rule": e.rule, "story_id": e.story_id, "article_id": e.article_id,
+                "headline": e.headline, "fired": e.fired.isoformat(), "channel": e.channel,
+                "state": e.state, "error": e.error} for e in events]
+    if as_json:
+        _dump({"alerts": records})
+        return
+    table = Table("fired", "rule", "story", "headline", "channel", "state")
+    for r in records:
+        table.add_row(r["fired"][:19], r["rule"], r["story_id"], r["headline"], r["channel"],
+                      r["state"])
+    console.print(table)
+
+
+@app.command()
+def feeds(as_json: JsonOpt = False) -> None:
+    """Feed health: state, last success, failures, last error, items."""
+    from pipeline.storage.sqlite_store import SqliteStore
+
+    cfg = settings()
+    known = SqliteStore(cfg.db_path).feed_states()
+    rows = []
+    for feed in cfg.feeds:
+        st = known.get(feed.url, {})
+        rows.append({"url": feed.url, "title": st.get("title") or feed.name,
+                     "state": st.get("state", "new"), "last_success": st.get("last_success"),
+                     "failures": st.get("failures", 0), "last_error": st.get("last_error"),
+                     "items_total": st.get("items_total", 0)})
+    if as_json:
+        _dump({"feeds": rows})
+        return
+    table = Table("state", "title", "url", "items", "failures", "last error")
+    for r in rows:
+        table.add_row(str(r["state"]), str(r["title"] or ""), r["url"], str(r["items_total"]),
+                      str(r["failures"]), str(r["last_error"] or ""))
+    console.print(table)
+
+
+# -- distributed ----------------------------------------------------------------------------
+@app.command()
+def poll(once: Annotated[bool, typer.Option("--once")] = False) -> None:
+    """Kafka backend: poll feeds into newswire.raw."""
+    from pipeline.runtime.distributed import run_poller
+    asyncio.run(run_poller(settings("kafka"), once=once))
+
+
+@app.command()
+def worker() -> None:
+    """Kafka backend: run the Faust agents (clean, enrich, index, alert)."""
+    from pipeline.runtime.distributed import run_worker
+    run_worker(settings("kafka"))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

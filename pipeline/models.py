@@ -1,0 +1,175 @@
+"""The records that cross stages, topics and stores: the only schema newswire has.
+
+    FeedSource ──poll──▶ RawArticle ──clean──▶ Article ──tag+cluster──▶ EnrichedArticle
+                                                                 └──▶ Story, AlertEvent
+
+Every model is pydantic v2; invalid input raises ``pydantic.ValidationError`` naming
+the field. Datetimes are always timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class Record(BaseModel):
+    """Base: strict about unknown fields so typos in input are reported, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+
+class FeedSource(Record):
+    """One feed to poll: an http(s) URL or a local file path."""
+
+    url: str = Field(min_length=1)
+    name: str | None = None
+    enabled: bool = True
+    fetch_full_text: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _url_like(cls, value: str) -> str:
+        if "://" in value and not value.startswith(("http://", "https://", "file://")):
+            raise ValueError(f"feed url {value!r} must be http(s)://, file:// or a local path")
+        return value
+
+
+class RawArticle(Record):
+    """A feed entry or archive line, before cleaning. ``html`` or ``text`` carries the body."""
+
+    id: str | None = None
+    url: HttpUrl
+    title: str | None = None
+    html: str | None = None
+    text: str | None = None
+    summary: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    source: str | None = None
+    feed_url: str | None = None
+    guid: str | None = None
+    fetched: datetime = Field(default_factory=utcnow)
+
+    _utc = field_validator("published", "fetched")(_as_utc)
+
+
+class Article(Record):
+    """A cleaned article: main text, metadata, identity."""
+
+    id: str
+    url: str
+    title: str
+    text: str
+    author: str | None = None
+    published: datetime | None = None
+    source: str
+    lang: str | None = None
+    feed_url: str | None = None
+    fetched: datetime = Field(default_factory=utcnow)
+
+    _utc = field_validator("published", "fetched")(_as_utc)
+
+    @property
+    def timestamp(self) -> datetime:
+        """When the article happened, for time windows: published, else fetched."""
+        return self.published or self.fetched
+
+
+class TopicMatch(Record):
+    """Why a topic tag fired: the query and the matched terms with character offsets."""
+
+    topic: str
+    query: str
+    evidence: list[tuple[str, int, int]] = Field(default_factory=list)  # (term, start, end)
+
+
+class EnrichedArticle(Article):
+    """An article with its topics and its story."""
+
+    topics: list[str] = Field(default_factory=list)
+    topic_matches: list[TopicMatch] = Field(default_factory=list)
+    story_id: str
+    story_is_new: bool = False
+    near_duplicate_of: str | None = None
+
+
+class Story(Record):
+    """A group of articles reporting one event."""
+
+    id: str
+    headline: str
+    headline_article: str
+    article_ids: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    first_seen: datetime
+    last_seen: datetime
+    near_copies: dict[str, str] = Field(default_factory=dict)  # article id -> original id
+    merged_from: list[str] = Field(default_factory=list)
+
+    _utc = field_validator("first_seen", "last_seen")(_as_utc)
+
+    @property
+    def article_count(self) -> int:
+        return len(self.article_ids)
+
+
+AlertMode = Literal["new", "update", "digest"]
+
+
+class AlertRule(Record):
+    """A named query; fires once per story that matches it."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    query: str = Field(min_length=1)
+    description: str | None = None
+    channels: list[str] = Field(default_factory=lambda: ["console"])
+    mode: AlertMode = "new"
+    min_sources: int = Field(default=1, ge=1)
+
+
+DeliveryState = Literal["pending", "delivered", "failed"]
+
+
+class AlertEvent(Record):
+    """One alert: rule × story, keyed so that it is sent once."""
+
+    rule: str
+    story_id: str
+    article_id: str
+    headline: str
+    query: str
+    fired: datetime = Field(default_factory=utcnow)
+    channel: str = "console"
+    state: DeliveryState = "pending"
+    error: str | None = None
+
+    _utc = field_validator("fired")(_as_utc)
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule}\x1f{self.story_id}"
+
+
+class DeadLetter(Record):
+    """Input that could not be processed, with the reason; never dropped silently."""
+
+    stage: str
+    error: str
+    payload: str
+    at: datetime = Field(default_factory=utcnow)

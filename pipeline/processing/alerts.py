@@ -1,0 +1,57 @@
+"""Alert matching: a rule fires once per (rule, story), whatever order articles arrive in.
+
+The keys of alerts already fired live in the mapping the runtime passes in (SQLite in the
+embedded runtime, a Faust table in Kafka mode), so replays and restarts never fire twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+from pipeline.errors import QuerySyntaxError
+from pipeline.models import AlertEvent, AlertRule, EnrichedArticle, Story
+from pipeline.processing.tag import document_of
+from pipeline.query.matcher import matches
+from pipeline.query.parser import compile_query
+
+
+def alert_key(rule: str, story_id: str) -> str:
+    return f"alert:{rule}:{story_id}"
+
+
+class AlertMatcher:
+    """Evaluates alert rules against each enriched article and its story."""
+
+    def __init__(
+        self,
+        rules: list[AlertRule] | tuple[AlertRule, ...],
+        state: MutableMapping[str, Any] | None = None,
+    ) -> None:
+        self.rules = list(rules)
+        self.state: MutableMapping[str, Any] = {} if state is None else state
+        self._compiled = []
+        for rule in self.rules:
+            try:
+                self._compiled.append((rule, compile_query(rule.query)))
+            except QuerySyntaxError as exc:
+                raise QuerySyntaxError(f"alert rule {rule.name!r}: {exc}") from exc
+
+    def match(self, article: EnrichedArticle, story: Story) -> list[AlertEvent]:
+        if not self._compiled:
+            return []
+        doc = document_of(article, topics=article.topics, story=story.id)
+        events: list[AlertEvent] = []
+        for rule, node in self._compiled:
+            key = alert_key(rule.name, story.id)
+            if key in self.state or len(story.sources) < rule.min_sources:
+                continue
+            if not any(alert_key(rule.name, old) in self.state for old in story.merged_from):
+                if matches(node, doc).matched:
+                    self.state[key] = article.id
+                    events.extend(
+                        AlertEvent(rule=rule.name, story_id=story.id, article_id=article.id,
+                                   headline=story.headline, query=rule.query, channel=channel)
+                        for channel in rule.channels
+                    )
+        return events

@@ -1,0 +1,162 @@
+"""Rules for the kinds of page furniture that survive extraction, one line at a time.
+
+Each rule names a kind of junk (ad markers, image placeholders, share prompts, pleas,
+legal notices, read-more lists, comment widgets). ``classify_line`` returns the rule
+that drops a line, or ``None`` to keep it. A comment widget near the end of an article
+starts the *tail*: it and everything after it go (``is_tail_start``). A stray share
+prompt glued to the end of a paragraph is cut by ``strip_trailing_prompt``.
+
+The rules match shapes, not site names: a line must be short and look like furniture;
+sentences of reporting that mention the same words are kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+_I = re.IGNORECASE
+
+# Whole-line rules: (rule name, pattern, max words of a line the rule may drop).
+_LINE_RULES: list[tuple[str, re.Pattern[str], int]] = [
+    (
+        "ad-marker",
+        re.compile(
+            r"^(?:advertisements?|advertising|advertorial|ads?|sponsored(?: content| links?)?"
+            r"|paid (?:content|post)|promoted(?: content)?|ad feedback|skip (?:this )?ad"
+            r"|(?:story|article|text) continues (?:below|after)(?: (?:this|the))?"
+            r"(?: advertisement| ad)?|continue reading (?:below|the main story)"
+            r"|scroll (?:down )?to continue(?: with content| reading)?)\W*$",
+            _I,
+        ),
+        8,
+    ),
+    (
+        "image-placeholder",
+        re.compile(
+            r"^\W*(?:img|image|images|photo|photos|picture|pictures|graphic|video|gallery|icon"
+            r"|logo|thumbnail|media|embed|slideshow|infographic)(?: \d+(?: of \d+)?)?\W*$"
+            r"|^\W*(?:photo|image|picture|photograph|illustration|video|graphic)s?"
+            r"(?: credits?)?\s*(?::|by\b|©|/)"
+            r"|^\W*(?:credits?|source)\s*:\s*\S+(?:\s+\S+){0,6}\s*(?:images?|photos?|/\s*\w+)\W*$"
+            r"|\((?:ap|afp|reuters|getty|epa|photo)\b[^()]*(?:photo|images?|/)[^()]*\)\W*$",
+            _I,
+        ),
+        30,
+    ),
+    (
+        "share-prompt",
+        re.compile(
+            r"^\W*(?:share|shares|share this(?: article| story| post| page)?"
+            r"|share (?:on|via|to) [\w ]{1,20}|share full article|tweet|e-?mail|print|copy link"
+            r"|link copied|facebook|twitter|linkedin|whatsapp|reddit|pinterest|flipboard|telegram"
+            r"|follow|follow us(?: on .{1,40})?|follow @\w+(?: on \w+)?|click to share.{0,40}"
+            r"|save(?: article| story)?|bookmark|listen(?: to this article)?(?: \d+ min)?"
+            r"|\d+ min(?:ute)?s? read|gift (?:this )?article)\W*$",
+            _I,
+        ),
+        8,
+    ),
+    (
+        "read-more",
+        re.compile(
+            r"^\W*(?:read more|read also|also read|see also|more reading|recommended reading"
+            r"|related(?: articles?| stories| coverage| content| posts?| links?| reading)?"
+            r"|more (?:stories|news|coverage) (?:from|on|about)\b.*|more from\b.*"
+            r"|recommended(?: for you)?|you (?:may|might) also (?:like|be interested in)"
+            r"|most (?:read|popular|viewed|shared)|trending(?: now| stories)?|top stories"
+            r"|popular(?: now| stories)?|latest (?:news|stories))\s*(?:[:>»|-].*)?$",
+            _I,
+        ),
+        30,
+    ),
+    (
+        "plea",
+        re.compile(
+            r"\bremind me (?:next month|later|next year)\b"
+            r"|^\W*by (?:signing up|subscribing|registering|clicking|continuing|submitting"
+            r"|creating an account)\b.*\b(?:agree|consent|accept)"
+            r"|\b(?:sign up|subscribe|register)\b.{0,60}\bnewsletters?\b"
+            r"|\bnewsletters?\b.{0,60}\b(?:sign up|subscribe|create an account|inbox)\b"
+            r"|\bcreate an? (?:free )?account (?:at|on|with|to (?:get|receive|read|continue))\b",
+            _I,
+        ),
+        40,
+    ),
+    (
+        "plea",
+        re.compile(
+            r"^\W*(?:please )?(?:support|donate(?: to)?|subscribe to|become an? "
+            r"(?:member|patron|subscriber|supporter)|join and support)\b.{0,80}(?<![.,;:])$"
+            r"|^\W*(?:already a (?:subscriber|member)|log in|sign in|register|subscribe"
+            r"|subscribe now|sign up|donate|donate now)\b.{0,40}(?<![.,;:])$",
+            _I,
+        ),
+        14,
+    ),
+    (
+        "privacy-notice",
+        re.compile(
+            r"\b(?:visit|read|see|review|agree to|accept|consult) (?:our|the)\b.{0,40}"
+            r"\b(?:privacy|cookie) (?:policy|notice|statement)"
+            r"|\bour (?:privacy|cookie) (?:policy|notice|statement)\b|\bwe use cookies\b"
+            r"|\baccept (?:all )?cookies\b|\bcookie (?:settings|preferences|consent)\b"
+            r"|\bdo not sell(?: or share)? my personal information\b"
+            r"|\b(?:you agree to|our) terms (?:of|and) (?:use|service|conditions)\b"
+            r"|\bpersonal data we collect\b",
+            _I,
+        ),
+        45,
+    ),
+    (
+        "copyright",
+        re.compile(
+            r"^\W*(?:©|\(c\)|copyright\b)|©\s*(?:\d{4}|copyright)|\ball rights reserved\b",
+            _I,
+        ),
+        30,
+    ),
+]
+
+# A related/read-more line that carries a link title after a colon: "READ MORE: ...".
+_READ_MORE_PREFIX = re.compile(
+    r"^\W*(?:read more|read also|also read|see also|related|more|watch|listen|recommended)"
+    r"\s*[:|»>]", _I
+)
+
+_TAIL = re.compile(
+    r"^\W*(?:\d+\s+)?comments?\W*$|^\W*(?:sign|log) ?in to (?:comment|reply|join)"
+    r"|^\W*(?:leave|add|post|write|submit) an? (?:comment|reply)"
+    r"|^\W*comments are (?:closed|moderated)|^\W*(?:join|start) the (?:conversation|discussion)"
+    r"|^\W*powered by\b.{0,60}\bcomments?\W*$|^\W*(?:view|show|load|see|read) (?:all )?"
+    r"(?:\d+ )?comments?\b|^\W*(?:discussion|conversation|responses|reader comments)\W*$",
+    _I,
+)
+
+_TRAILING_PROMPT = re.compile(
+    r"(?<=[.!?\"”’)\]])\s+(?:share|tweet|e-?mail|print|share this(?: article)?)\s*$", _I
+)
+
+
+def classify_line(line: str) -> str | None:
+    """The junk rule that drops ``line``, or ``None`` if it is kept."""
+    words = line.count(" ") + 1
+    if words > 45:
+        return None
+    for name, pattern, max_words in _LINE_RULES:
+        if words <= max_words and pattern.search(line):
+            return name
+    if words <= 30 and _READ_MORE_PREFIX.match(line):
+        return "read-more"
+    return None
+
+
+def is_tail_start(line: str) -> bool:
+    """Whether ``line`` opens a comment widget (dropped with everything after it)."""
+    return line.count(" ") < 12 and _TAIL.search(line) is not None
+
+
+def strip_trailing_prompt(line: str) -> str:
+    """Cut a stray share/print prompt glued to the end of a paragraph."""
+    if line[-1:].isalpha() and _TRAILING_PROMPT.search(line):
+        return _TRAILING_PROMPT.sub("", line)
+    return line

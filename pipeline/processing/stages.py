@@ -1,0 +1,64 @@
+"""The pipeline's pure stages composed in order; both runtimes call exactly this.
+
+    RawArticle ─clean─▶ Article ─tag─▶ topics ─cluster─▶ EnrichedArticle + Story ─alerts─▶ AlertEvent*
+
+No network, no disk: cluster state and fired-alert keys live in the mappings the runtime
+passes in (SQLite-backed mappings in the embedded runtime, Faust tables in the Kafka runtime).
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.models import AlertEvent, AlertRule, Article, EnrichedArticle, RawArticle, Story
+from pipeline.processing.alerts import AlertMatcher
+from pipeline.processing.clean import Cleaner
+from pipeline.processing.cluster import StoryClusterer
+from pipeline.processing.tag import Tagger, TopicRule
+
+
+@dataclass
+class Enriched:
+    """What enriching one article produces."""
+
+    article: EnrichedArticle
+    story: Story
+    alerts: list[AlertEvent] = field(default_factory=list)
+    merged_story_ids: list[str] = field(default_factory=list)
+
+
+class Stages:
+    """clean → tag → cluster → alerts, as one object with no I/O of its own."""
+
+    def __init__(
+        self,
+        topics: list[TopicRule],
+        rules: list[AlertRule],
+        cluster_state: MutableMapping[str, Any],
+        alert_state: MutableMapping[str, Any] | None = None,
+    ) -> None:
+        self.cleaner = Cleaner()
+        self.tagger = Tagger(topics)
+        self.clusterer = StoryClusterer(cluster_state)
+        self.alerts = AlertMatcher(rules, alert_state)
+
+    def clean(self, raw: RawArticle) -> Article:
+        """Raises PoisonInputError subclasses for input that cannot become an article."""
+        return self.cleaner.clean(raw)
+
+    def enrich(self, article: Article) -> Enriched:
+        matches = self.tagger.tag(article)
+        topics = [m.topic for m in matches]
+        assignment = self.clusterer.assign(article, topics)
+        enriched = EnrichedArticle(
+            **article.model_dump(),
+            topics=topics,
+            topic_matches=matches,
+            story_id=assignment.story.id,
+            story_is_new=assignment.is_new,
+            near_duplicate_of=assignment.near_duplicate_of,
+        )
+        events = self.alerts.match(enriched, assignment.story)
+        return Enriched(enriched, assignment.story, events, assignment.merged)

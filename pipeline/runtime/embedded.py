@@ -1,0 +1,216 @@
+"""The embedded runtime: every stage in one asyncio process, state and index in SQLite.
+
+    feeds ─poll─▶ raw ─clean (process pool for HTML)─▶ enrich ─▶ one SQLite transaction
+                                                              (article + FTS + story + state
+                                                               + alert keys) ─▶ deliver alerts
+
+It owns all I/O; the stages it calls are the same objects the Kafka runtime uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from pipeline.config import Settings
+from pipeline.errors import FetchError, PoisonInputError
+from pipeline.identity import article_id
+from pipeline.models import AlertEvent, Article, DeadLetter, RawArticle
+from pipeline.processing.clean import Cleaner
+from pipeline.processing.stages import Stages
+from pipeline.sinks.notify import Notifier
+from pipeline.sources.feeds import Poller, record_failure, record_success
+from pipeline.storage.sqlite_store import SqliteStore
+
+logger = logging.getLogger(__name__)
+POOL_MIN_HTML = 8  # below this many HTML pages a batch is cleaned inline
+BATCH = 200
+
+_worker_cleaner: Cleaner | None = None
+
+
+def _clean_in_worker(raw_json: str) -> tuple[str | None, str | None]:
+    """Process-pool entry: (article json, None) or (None, poison reason)."""
+    global _worker_cleaner
+    _worker_cleaner = _worker_cleaner or Cleaner()
+    try:
+        return _worker_cleaner.clean(RawArticle.model_validate_json(raw_json)).model_dump_json(), None
+    except PoisonInputError as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+@dataclass
+class Stats:
+    processed: int = 0
+    skipped: int = 0
+    dead: int = 0
+    alerts: int = 0
+    new_stories: set[str] = field(default_factory=set)
+
+    def add(self, other: Stats) -> None:
+        self.processed += other.processed
+        self.skipped += other.skipped
+        self.dead += other.dead
+        self.alerts += other.alerts
+        self.new_stories |= other.new_stories
+
+
+def raw_id(raw: RawArticle) -> str:
+    return raw.id or article_id(str(raw.url), raw.guid)
+
+
+class EmbeddedRuntime:
+    def __init__(self, settings: Settings, out: TextIO | None = None,
+                 poller: Poller | None = None) -> None:
+        self.settings = settings
+        self.store = SqliteStore(settings.db_path)
+        self.stages = Stages(list(settings.topics), list(settings.rules),
+                             self.store.mapping("cluster"), self.store.mapping("alerts"))
+        self.notifier = Notifier(settings.data_dir, out=out)
+        self.poller = poller
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def close(self) -> None:
+        if self._pool:
+            self._pool.shutdown(cancel_futures=True)
+        if self.poller:
+            await self.poller.close()
+        self.store.close()
+
+    # -- processing ----------------------------------------------------------------------
+    async def process(self, raws: Iterable[RawArticle]) -> Stats:
+        stats = Stats()
+        batch: list[RawArticle] = []
+        for raw in raws:
+            batch.append(raw)
+            if len(batch) >= BATCH:
+                stats.add(await self._process_batch(batch))
+                batch = []
+        if batch:
+            stats.add(await self._process_batch(batch))
+        return stats
+
+    async def _process_batch(self, raws: list[RawArticle]) -> Stats:
+        stats = Stats()
+        fresh: dict[str, RawArticle] = {}
+        for raw in raws:
+            rid = raw_id(raw)
+            if rid in fresh or self.store.has_article(rid):
+                stats.skipped += 1
+            else:
+                fresh[rid] = raw
+        cleaned = await self._clean_all(list(fresh.items()))
+        fired: list[AlertEvent] = []
+        self.store.begin()
+        try:
+            for rid, result in cleaned:
+                if isinstance(result, str):
+                    self._dead(stats, "clean", result, fresh[rid].model_dump_json(), rid)
+                    continue
+                try:
+                    out = self.stages.enrich(result)
+                except PoisonInputError as exc:
+                    self._dead(stats, "enrich", str(exc), result.model_dump_json(), rid)
+                    continue
+                self.store.put_article(out.article)
+                if out.merged_story_ids:
+                    self.store.merge_stories(out.merged_story_ids, out.story.id)
+                self.store.put_story(out.story)
+                fired += [e for e in out.alerts if self.store.put_alert(e)]
+                stats.processed += 1
+                if out.article.story_is_new:
+                    stats.new_stories.add(out.story.id)
+            self.store.commit()
+        except BaseException:
+            self.store.rollback()
+            raise
+        stats.alerts += len(fired)
+        await self.deliver(fired)
+        return stats
+
+    def _dead(self, stats: Stats, stage: str, error: str, payload: str, key: str) -> None:
+        logger.warning("dead-letter stage=%s key=%s error=%s", stage, key, error)
+        self.store.put_dead(DeadLetter(stage=stage, error=error, payload=payload), key)
+        stats.dead += 1
+
+    async def _clean_all(
+        self, items: list[tuple[str, RawArticle]]
+    ) -> list[tuple[str, Article | str]]:
+        html_count = sum(1 for _, r in items if r.html)
+        if html_count >= POOL_MIN_HTML and (os.cpu_count() or 1) > 1:
+            self._pool = self._pool or ProcessPoolExecutor(max_workers=os.cpu_count())
+            loop = asyncio.get_running_loop()
+            futures = [loop.run_in_executor(self._pool, _clean_in_worker, r.model_dump_json())
+                       for _, r in items]
+            results = await asyncio.gather(*futures)
+            return [(rid, Article.model_validate_json(a) if a else str(err))
+                    for (rid, _), (a, err) in zip(items, results, strict=True)]
+        out: list[tuple[str, Article | str]] = []
+        for rid, raw in items:
+            try:
+                out.append((rid, self.stages.clean(raw)))
+            except PoisonInputError as exc:
+                out.append((rid, f"{type(exc).__name__}: {exc}"))
+        return out
+
+    async def deliver(self, events: list[AlertEvent]) -> None:
+        """Send alerts already committed as pending; record delivered / failed."""
+        for event in events:
+            try:
+                await self.notifier.deliver(event)
+                event.state, event.error = "delivered", None
+            except Exception as exc:  # noqa: BLE001 - any channel failure is recorded
+                event.state, event.error = "failed", f"{type(exc).__name__}: {exc}"
+                logger.warning("alert delivery failed rule=%s channel=%s error=%s",
+                               event.rule, event.channel, event.error)
+            self.store.set_alert_state(event)
+
+    # -- polling -------------------------------------------------------------------------
+    async def poll_round(self) -> Stats:
+        self.poller = self.poller or Poller(timeout=self.settings.http_timeout,
+                                            user_agent=self.settings.user_agent)
+        stats = Stats()
+        for feed in self.settings.feeds:
+            if not feed.enabled:
+                continue
+            state = self.store.feed_state(feed.url)
+            try:
+                result = await self.poller.poll(feed, state)
+            except FetchError as exc:
+                if record_failure(state, str(exc)):
+                    logger.warning("feed failing url=%s error=%s", feed.url, exc)
+                self.store.put_feed_state(feed.url, state)
+                continue
+            for entry, reason in result.rejected:
+                self.store.put_dead(DeadLetter(stage="poll", error=reason, payload=entry))
+                stats.dead += 1
+            batch_stats = await self.process(result.articles)
+            stats.add(batch_stats)
+            if record_success(result.state, batch_stats.processed):
+                logger.warning("feed recovered url=%s", feed.url)
+            self.store.put_feed_state(feed.url, result.state)
+        return stats
+
+    async def run(self, once: bool = False, stop: asyncio.Event | None = None) -> Stats:
+        """Poll every feed in rounds until ``stop`` is set (or one round with ``once``)."""
+        stop = stop or asyncio.Event()
+        await self.deliver(self.store.pending_alerts())  # written but not sent last time
+        total = Stats()
+        while not stop.is_set():
+            round_stats = await self.poll_round()
+            total.add(round_stats)
+            logger.info("round processed=%d skipped=%d dead=%d alerts=%d",
+                        round_stats.processed, round_stats.skipped, round_stats.dead,
+                        round_stats.alerts)
+            if once:
+                break
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_interval)
+            except TimeoutError:
+                pass
+        return total

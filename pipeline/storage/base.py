@@ -1,0 +1,45 @@
+"""The search store interface: one real implementation each for SQLite FTS5 and Elasticsearch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from pipeline.models import AlertEvent, EnrichedArticle, Story
+
+
+class SearchHit(BaseModel):
+    """One search result, as the CLI and the web page show it."""
+
+    id: str
+    title: str
+    url: str
+    source: str
+    published: datetime | None
+    story_id: str
+    topics: list[str] = Field(default_factory=list)
+    score: float
+    snippet: str  # highlighted with [[ ]] around matches
+
+
+class SearchStore(Protocol):
+    """Where enriched articles and stories are indexed and searched."""
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        """Lucene-syntax query (see pipeline.query); best hits first."""
+        ...
+
+    def stories(self) -> list[Story]:
+        """All stories, most recently updated first."""
+        ...
+
+    def export(self) -> Iterator[EnrichedArticle]:
+        """Every indexed article."""
+        ...
+
+    def alert_log(self) -> list[AlertEvent]:
+        """Every alert that fired, oldest first."""
+        ...

@@ -1,0 +1,117 @@
+"""The Kafka pipeline map: the Faust app and every topic with its record type.
+
+    <prefix>.raw       RawArticle      key article id   N partitions   poller / ingest → clean
+    <prefix>.clean     Article         key article id   1 partition    clean → story agent
+    <prefix>.enriched  EnrichedEvent   key article id   N partitions   story agent → ES sink
+    <prefix>.alerts    AlertEvent      key story id     1 partition    story agent → delivery
+    <prefix>.dead      DeadLetter      key article id   1 partition    any agent (poison input)
+
+Tables (changelogged in ``<app id>-<table>-changelog``): ``cluster-state``, ``alert-keys``
+and ``seen`` (the story agent's). The prefix (``Settings.topic_prefix``) names the topics
+and the consumer group, so tests run side by side on one broker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import faust
+from pydantic import BaseModel
+
+from pipeline.models import AlertEvent, Article, DeadLetter, EnrichedArticle, RawArticle, Story
+from pipeline.stream.codec import ModelCodec
+
+Guarantee = Literal["at_least_once", "exactly_once"]
+
+
+class EnrichedEvent(BaseModel):
+    """What the story agent emits per article: the article, its story snapshot, merges.
+
+    ``revision`` grows with every event of the story agent (its input offset), so the
+    sink keeps the newest story snapshot whatever order the snapshots arrive in.
+    """
+
+    article: EnrichedArticle
+    story: Story
+    revision: int
+    merged_story_ids: list[str] = []
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    suffix: str
+    record: type[BaseModel]
+    partitions: int | None  # None: the configured partition count (scaled-out stages)
+
+
+TOPICS: dict[str, TopicSpec] = {
+    "raw": TopicSpec("raw", RawArticle, None),
+    "clean": TopicSpec("clean", Article, 1),
+    "enriched": TopicSpec("enriched", EnrichedEvent, None),
+    "alerts": TopicSpec("alerts", AlertEvent, 1),
+    "dead": TopicSpec("dead", DeadLetter, 1),
+}
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """Where the stream runs and under which names."""
+
+    kafka: str = "127.0.0.1:9092"
+    prefix: str = "newswire"
+    partitions: int = 4
+    guarantee: Guarantee = "at_least_once"
+    datadir: Path = Path("data/faust")
+
+    def topic_name(self, key: str) -> str:
+        return f"{self.prefix}.{TOPICS[key].suffix}"
+
+    def partitions_of(self, key: str) -> int:
+        return TOPICS[key].partitions or self.partitions
+
+    @property
+    def app_id(self) -> str:
+        return f"{self.prefix}-worker"
+
+
+@dataclass
+class Pipeline:
+    """The Faust app with its topics, as agents and producers use them."""
+
+    config: StreamConfig
+    app: faust.App
+    topics: dict[str, faust.TopicT] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> faust.TopicT:
+        return self.topics[key]
+
+
+def create_app(config: StreamConfig, **app_options: Any) -> Pipeline:
+    """One faust.App and the five topics; agents are added by ``pipeline.stream.agents``."""
+    app = faust.App(
+        config.app_id,
+        broker=f"kafka://{config.kafka}",
+        store="memory://",
+        datadir=str(config.datadir),
+        autodiscover=False,
+        web_enabled=False,
+        topic_partitions=config.partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee=config.guarantee,
+        broker_commit_interval=1.0,
+        **app_options,
+    )
+    pipeline = Pipeline(config, app)
+    for key, spec in TOPICS.items():
+        pipeline.topics[key] = app.topic(
+            config.topic_name(key),
+            key_type=str,
+            key_serializer="raw",
+            value_serializer=ModelCodec(spec.record),
+            partitions=config.partitions_of(key),
+            replicas=1,
+        )
+    return pipeline
