@@ -84,14 +84,16 @@ def _cleaner() -> Callable[[dict[str, Any], datetime], Article] | None:
     cleaner = Cleaner()
 
     def clean(row: dict[str, Any], when: datetime) -> Article:
-        raw = RawArticle(
-            id=row["id"],
-            url=row.get("url") or f"https://example.invalid/{row['id']}",
-            title=row.get("title") or None,
-            text=row.get("text") or "",
-            published=when,
-            fetched=when,
-            source=row.get("source") or "unknown",
+        raw = RawArticle.model_validate(
+            {
+                "id": row["id"],
+                "url": row.get("url") or f"https://example.invalid/{row['id']}",
+                "title": row.get("title") or None,
+                "text": row.get("text") or "",
+                "published": when,
+                "fetched": when,
+                "source": row.get("source") or "unknown",
+            }
         )
         return cleaner.clean(raw)
 
@@ -127,7 +129,9 @@ def articles(rows: Iterable[dict[str, Any]], use_cleaner: bool = True) -> list[A
     return out
 
 
-def run_stream(items: list[Article], window: timedelta = timedelta(days=3)) -> tuple[list[str], float]:
+def run_stream(
+    items: list[Article], window: timedelta = timedelta(days=3)
+) -> tuple[list[str], float]:
     """Story id per article (after merges) and articles per second."""
     clusterer = StoryClusterer({}, window=window)
     assigned: list[str] = []

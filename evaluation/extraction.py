@@ -29,6 +29,7 @@ from pipeline.processing.extract import decode_html
 
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 _TOKEN = re.compile(r"\w+")
+_NO_URL = "https://example.invalid/"
 
 Extractor = Callable[[str, str], str]  # (html, url) -> text
 
@@ -111,7 +112,7 @@ def cleaner_extractor() -> Extractor:
 
     def run(html: str, url: str) -> str:
         try:
-            raw = RawArticle(url=url or "https://example.invalid/", html=html)
+            raw = RawArticle.model_validate({"url": url or _NO_URL, "html": html})
             return cleaner.clean(raw).text
         except PoisonInputError:
             return ""

@@ -12,7 +12,7 @@ from typing import Any
 from pipeline.errors import QuerySyntaxError
 from pipeline.models import AlertEvent, AlertRule, EnrichedArticle, Story
 from pipeline.processing.tag import document_of
-from pipeline.query.matcher import matches
+from pipeline.query.matcher import Document, matches
 from pipeline.query.parser import compile_query
 
 
@@ -37,10 +37,11 @@ class AlertMatcher:
             except QuerySyntaxError as exc:
                 raise QuerySyntaxError(f"alert rule {rule.name!r}: {exc}") from exc
 
-    def match(self, article: EnrichedArticle, story: Story) -> list[AlertEvent]:
+    def match(self, article: EnrichedArticle, story: Story,
+              doc: Document | None = None) -> list[AlertEvent]:
         if not self._compiled:
             return []
-        doc = document_of(article, topics=article.topics, story=story.id)
+        doc = doc or document_of(article, topics=article.topics, story=story.id)
         events: list[AlertEvent] = []
         for rule, node in self._compiled:
             key = alert_key(rule.name, story.id)

@@ -24,7 +24,13 @@ from pipeline.errors import InvalidInput, NotAnArticle
 from pipeline.identity import article_id
 from pipeline.models import Article, RawArticle
 from pipeline.processing import header, junk
-from pipeline.processing.extract import Extracted, extract_html
+from pipeline.processing.extract import (
+    Extracted,
+    extract_html,
+    fragment_text,
+    is_fragment,
+    looks_like_html,
+)
 from pipeline.processing.normalize import normalize_text, repair, squash
 from pipeline.processing.walls import wall_reason
 
@@ -98,8 +104,13 @@ class Cleaner:
         url = str(raw.url)
         extracted: Extracted | None = None
         if raw.html and raw.html.strip():
-            extracted = extract_html(raw.html, url)
-            body = extracted.text
+            if not looks_like_html(raw.html):
+                body = raw.html  # plain text sent as HTML
+            elif is_fragment(raw.html):
+                body = fragment_text(raw.html)
+            else:
+                extracted = extract_html(raw.html, url)
+                body = extracted.text
         elif raw.text and raw.text.strip():
             body = raw.text
         elif raw.summary and raw.summary.strip():
@@ -199,7 +210,7 @@ def _head(work: _Pass, kept: list[int], known_title: str | None) -> None:
     window = kept[:_HEAD_WINDOW]
     following = [verdicts[i].line for i in window[1:]] + [None]
     line = verdicts[window[0]].line
-    if known_title and squash(line) == squash(repair(known_title)):
+    if known_title and _repeats_title(line, known_title):
         verdicts[window[0]] = Verdict(line, "title")
     elif not known_title and header.parse_byline(line, following[0]) is None and (
         header.is_headline(line, following[0])
@@ -215,6 +226,30 @@ def _head(work: _Pass, kept: list[int], known_title: str | None) -> None:
                 break
 
 
+_TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·»]+\s+")
+
+
+def _repeats_title(line: str, title: str) -> bool:
+    """Whether ``line`` is the title, or the title without its " | Site name" part."""
+    key, title_key = squash(line), squash(repair(title))
+    if not key:
+        return False
+    return key == title_key or any(
+        key == squash(part) for part in _TITLE_SEPARATOR.split(title) if len(part) > 15
+    )
+
+
+def _strip_site_name(title: str, sitename: str | None) -> str:
+    """Drop a trailing or leading " | Site name" from a page title."""
+    parts = _TITLE_SEPARATOR.split(title)
+    if len(parts) > 1 and sitename:
+        site = squash(sitename)
+        kept = [p for p in parts if squash(p) != site]
+        if kept and len(kept) < len(parts):
+            return " - ".join(kept)
+    return title
+
+
 def _deduplicate(work: _Pass) -> None:
     """Keep the first of repeated paragraphs of prose (lists and recipes may repeat lines)."""
     seen: set[str] = set()
@@ -224,7 +259,7 @@ def _deduplicate(work: _Pass) -> None:
             line
         ):
             continue
-        key = squash(verdict.line)
+        key = line.casefold()
         if key in seen:
             work.verdicts[i] = Verdict(verdict.line, "duplicate")
         else:
@@ -232,7 +267,10 @@ def _deduplicate(work: _Pass) -> None:
 
 
 def _title(raw: RawArticle, extracted: Extracted | None, work: _Pass, text: str) -> str:
-    for candidate in (raw.title, extracted.title if extracted else None, work.title):
+    page = None
+    if extracted and extracted.title:
+        page = _strip_site_name(extracted.title, extracted.sitename)
+    for candidate in (raw.title, page, work.title):
         if candidate and candidate.strip():
             return " ".join(repair(candidate).split())
     first = text.split("\n", 1)[0]
@@ -251,7 +289,7 @@ def _source(raw: RawArticle, extracted: Extracted | None) -> str:
 
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of ``text`` from a sample of its start (py3langid), if any text."""
-    sample = text[:320]
+    sample = text[:256]
     if not sample.strip():
         return None
     lang, _score = py3langid.classify(sample)

@@ -24,6 +24,9 @@ from pipeline.processing import minhash, stories
 from pipeline.processing.cluster_state import StateStore
 from pipeline.processing.features import extract
 from pipeline.processing.similarity import (
+    TIME_GRACE_DAYS,
+    TIME_HALF_LIFE_DAYS,
+    TITLE_WEIGHT,
     combined,
     dot_over_norm,
     idf_function,
@@ -49,11 +52,14 @@ class Assignment:
 class ClusterSettings:
     """The knobs; defaults are what the evaluation harness measured."""
 
-    threshold: float = 0.30  # join the best story at or above this score
-    merge_threshold: float = 0.55  # an article this close to two stories merges them
+    threshold: float = 0.15  # join the best story at or above this score
+    merge_threshold: float = 0.45  # an article this close to two stories merges them
     near_copy: float = 0.8  # estimated shingle Jaccard for a near-copy
     candidates: int = 16  # stories scored per article
     salient: int = 24  # features an article is looked up and posted under
+    title_weight: float = TITLE_WEIGHT  # share of the title cosine in the score
+    grace_days: float = TIME_GRACE_DAYS  # no time discount this close to a story's span
+    half_life_days: float = TIME_HALF_LIFE_DAYS  # the discount halves every this many days
 
 
 class StoryClusterer:
@@ -88,12 +94,13 @@ class StoryClusterer:
         near = self._near_copy(sig)
         scores = self._scores(vector, title, ts, near[1] if near else None)
         chosen, merged = self._decide(scores)
-        entry = {
+        near_id = near[0] if near and near[1] == chosen else None
+        entry: dict[str, Any] = {
             "id": article.id,
             "title": article.title,
             "source": article.source,
             "topics": topics,
-            "near": near[0] if near and near[1] == chosen else None,
+            "near": near_id,
             "vector": vector,
             "title_vector": title,
             "salient": sorted(vector, key=lambda f: (-vector[f], f))[: self.settings.salient],
@@ -107,7 +114,7 @@ class StoryClusterer:
         for gone in merged:
             stories.merge(self._store, chosen, gone)
         stories.add_article(self._store, chosen, entry, ts)
-        return Assignment(self._story(chosen), is_new, entry["near"], merged)
+        return Assignment(self._story(chosen), is_new, near_id, merged)
 
     # --- steps ------------------------------------------------------------------------
 
@@ -159,6 +166,7 @@ class StoryClusterer:
     def _scores(
         self, vector: dict[str, float], title: dict[str, float], ts: float, forced: str | None
     ) -> dict[str, float]:
+        cfg = self.settings
         scores: dict[str, float] = {}
         candidates = self._candidates(vector)
         if forced is not None and forced not in candidates:
@@ -167,7 +175,8 @@ class StoryClusterer:
             state = self._store.get("v:" + story_id)
             body = dot_over_norm(vector, state["c"])
             headline = dot_over_norm(title, state["h"]) if title else 0.0
-            scores[story_id] = combined(body, headline) * time_factor(ts, state["f"], state["l"])
+            age = time_factor(ts, state["f"], state["l"], cfg.grace_days, cfg.half_life_days)
+            scores[story_id] = combined(body, headline, cfg.title_weight) * age
         if forced is not None:
             scores[forced] = max(scores[forced], 1.0)
         return scores

@@ -1,6 +1,6 @@
 """The clusterer's state, as small JSON values under short keys of the mapping it is given.
 
-    meta            {"n": articles seen, "clock": newest timestamp, "closed": bucket, "purged": bucket}
+    meta            {"n": articles seen, "clock": newest timestamp, "closed": last closed bucket}
     df:<feature>    document frequency of a feature (words, e:names, n:numbers)
     a:<article>     {"s": story, "d": copied article or null, "g": MinHash signature (while open)}
     s:<story>       the Story record (pydantic JSON dump)
@@ -92,7 +92,7 @@ class StateStore:
     def meta(self) -> dict[str, Any]:
         meta: dict[str, Any] | None = self.get("meta")
         if meta is None:
-            meta = {"n": 0, "clock": None, "closed": None, "purged": None}
+            meta = {"n": 0, "clock": None, "closed": None}
         return meta
 
     def count_document(self, features: list[str]) -> None:

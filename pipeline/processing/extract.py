@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import trafilatura
+from lxml import etree
+from lxml import html as lxml_html
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,38 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         sitename=doc.sitename or None,
         page_title=title,
     )
+
+
+_TAG = re.compile(r"<(?:[a-zA-Z][\w:-]*[\s/>]|!--|/[a-zA-Z])")
+_DOCUMENT = re.compile(r"<(?:html|body|head|!doctype)\b", re.IGNORECASE)
+_BLOCKS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr",
+           "section", "article", "header", "footer", "figure", "figcaption", "pre", "ul", "ol",
+           "dd", "dt", "table", "hr")
+_DROP = ("script", "style", "noscript", "iframe", "form", "template", "svg")
+
+
+def looks_like_html(markup: str) -> bool:
+    """Whether ``markup`` has tags at all (feeds sometimes put plain text in HTML fields)."""
+    return _TAG.search(markup[:20000]) is not None
+
+
+def is_fragment(markup: str) -> bool:
+    """A snippet of markup (a feed's content:encoded) rather than a whole page."""
+    return _DOCUMENT.search(markup[:5000]) is None
+
+
+def fragment_text(markup: str) -> str:
+    """Text of an HTML fragment with one block (paragraph, list item, heading) a line."""
+    try:
+        root = lxml_html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return ""
+    for element in list(root.iter(*_DROP)):
+        element.drop_tree()
+    for element in root.iter(*_BLOCKS):
+        element.tail = "\n" + (element.tail or "")
+        element.text = "\n" + (element.text or "")
+    return str(root.text_content())
 
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)

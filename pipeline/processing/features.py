@@ -33,23 +33,21 @@ _NAME_RUN = re.compile(
 )
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _SENTENCE_END = re.compile(r"[.!?\"”:]\s*$|\n\s*$")
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-}
-_NUMBER_WORDS.update(
-    {w: str(i) for i, w in enumerate("_ first second third fourth fifth sixth".split()) if i}
+_COUNTS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
 )
+_ORDINALS = "_ first second third fourth fifth sixth"
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(_COUNTS.split())}
+_NUMBER_WORDS.update({w: str(i) for i, w in enumerate(_ORDINALS.split()) if i})
 _NUMBER_WORDS.update({"dozen": "12", "dozens": "12"})
 # Capitalised words that open sentences or headlines without naming anything.
-_NOT_NAMES = frozenset(
+_OPENERS = (
     "a an the in on at by for of to from and but or as it its he she they we i you his her their "
     "this that these those there here when while after before during since if what who why how "
-    "mr mrs ms dr police officials authorities according".split()
+    "mr mrs ms dr police officials authorities according"
 )
+_NOT_NAMES = frozenset(_OPENERS.split())
 
 
 @dataclass(slots=True)
@@ -98,7 +96,8 @@ def _names(text: str) -> dict[str, int]:
         kept = [
             s
             for i, (p, s) in enumerate(zip(parts, stems, strict=True))
-            if s and not (p.lower() in _NOT_NAMES or (i == 0 and sentence_start and len(parts) == 1))
+            if s
+            and not (p.lower() in _NOT_NAMES or (i == 0 and sentence_start and len(parts) == 1))
         ]
         for stem in kept:
             _count(counts, "e:" + stem)
@@ -153,7 +152,10 @@ def extract(article: Article) -> Features:
     _sublinear(body_counts, 1.0, features.vector)
     _sublinear(title_counts, TITLE_BOOST, features.vector)
     _sublinear(_names(lead), NAME_BOOST, features.vector)
-    _sublinear(_numbers(article.title + "\n" + lead, title_words + body_words), NUMBER_BOOST,
-               features.vector)
+    _sublinear(
+        _numbers(article.title + "\n" + lead, title_words + body_words),
+        NUMBER_BOOST,
+        features.vector,
+    )
     features.shingles = shingle_hashes(body_words)
     return features

@@ -89,13 +89,18 @@ _BYLINE = re.compile(
 _BY_PREFIX = re.compile(r"^by:? ", re.IGNORECASE)
 # First words that make a short capitalised line a section label, not a person.
 _NOT_NAMES = frozenset(
-    "news world breaking live latest updates update home key points top stories story "
-    "opinion analysis editorial editor editors staff video videos photo photos watch listen "
-    "more related read the a an in on at how why what who when where this that our your my "
-    "his her their we i us uk eu un new old first last share comments sign log subscribe "
-    "advertisement sponsored sports sport business politics tech technology science health "
-    "culture travel style markets economy entertainment local national international "
-    "press release contact about menu search".split()
+    {
+        "news", "world", "breaking", "live", "latest", "updates", "update", "home", "key",
+        "points", "top", "stories", "story", "opinion", "analysis", "editorial", "editor",
+        "editors", "staff", "video", "videos", "photo", "photos", "watch", "listen", "more",
+        "related", "read", "the", "a", "an", "in", "on", "at", "how", "why", "what", "who",
+        "when", "where", "this", "that", "our", "your", "my", "his", "her", "their", "we", "i",
+        "us", "uk", "eu", "un", "new", "old", "first", "last", "share", "comments", "sign", "log",
+        "subscribe", "advertisement", "sponsored", "sports", "sport", "business", "politics",
+        "tech", "technology", "science", "health", "culture", "travel", "style", "markets",
+        "economy", "entertainment", "local", "national", "international", "press", "release",
+        "contact", "about", "menu", "search",
+    }
 )
 
 

@@ -21,8 +21,6 @@ _MOJIBAKE = re.compile(
 )
 # Invisible characters that only break words and n-grams.
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
-_SPACES = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\f\v]+")
-_NEWLINES = re.compile("\r\n?|[\u2028\u2029\u0085]")
 
 
 def repair(text: str) -> str:
@@ -31,25 +29,24 @@ def repair(text: str) -> str:
         return text
     if not _MOJIBAKE.search(text):
         return text
-    return ftfy.fix_text(text, normalization="NFC")
+    return ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
 
 
 def normalize_text(text: str) -> list[str]:
     """Return the non-empty lines of ``text``, repaired, NFC-normalised, whitespace-collapsed."""
-    text = _NEWLINES.sub("\n", text)
     text = repair(text)
     if not text.isascii():
-        text = _INVISIBLE.sub("", text)
+        if _INVISIBLE.search(text):
+            text = _INVISIBLE.sub("", text)
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
-    lines = []
-    for line in text.split("\n"):
-        line = _SPACES.sub(" ", line).strip()
-        if line:
-            lines.append(line)
-    return lines
+    # str.splitlines/str.split know every Unicode line break and space (NBSP included).
+    return [" ".join(words) for line in text.splitlines() if (words := line.split())]
+
+
+_NON_WORD = re.compile(r"[\W_]+")
 
 
 def squash(text: str) -> str:
     """A comparison key: case-folded words only (for duplicates and title repeats)."""
-    return " ".join(re.findall(r"\w+", text.casefold()))
+    return _NON_WORD.sub(" ", text.casefold()).strip()

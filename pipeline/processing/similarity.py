@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
-BODY_WEIGHT = 0.7
 TITLE_WEIGHT = 0.3
 TIME_GRACE_DAYS = 1.0  # no discount within this distance of the story's span
 TIME_HALF_LIFE_DAYS = 3.0
@@ -54,16 +53,22 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     return dot / (norm(a) * norm(b))
 
 
-def time_factor(timestamp: float, first: float, last: float) -> float:
-    """1 inside the story's span (± grace), halving every ``TIME_HALF_LIFE_DAYS`` beyond."""
+def time_factor(
+    timestamp: float,
+    first: float,
+    last: float,
+    grace: float = TIME_GRACE_DAYS,
+    half_life: float = TIME_HALF_LIFE_DAYS,
+) -> float:
+    """1 inside the story's span (± ``grace`` days), halving every ``half_life`` days beyond."""
     if timestamp < first:
         gap = first - timestamp
     elif timestamp > last:
         gap = timestamp - last
     else:
         gap = 0.0
-    days = gap / 86400.0 - TIME_GRACE_DAYS
-    return 1.0 if days <= 0 else 0.5 ** (days / TIME_HALF_LIFE_DAYS)
+    days = gap / 86400.0 - grace
+    return 1.0 if days <= 0 else 0.5 ** (days / half_life)
 
 
 def dot_over_norm(a: Mapping[str, float], centroid: Mapping[str, float]) -> float:
@@ -86,5 +91,5 @@ def add_into(total: dict[str, float], vector: Mapping[str, float], cap: int) -> 
         total.update(kept)
 
 
-def combined(body: float, title: float) -> float:
-    return BODY_WEIGHT * body + TITLE_WEIGHT * title
+def combined(body: float, title: float, title_weight: float = TITLE_WEIGHT) -> float:
+    return (1.0 - title_weight) * body + title_weight * title

@@ -16,7 +16,9 @@ from pipeline.models import AlertEvent, AlertRule, Article, EnrichedArticle, Raw
 from pipeline.processing.alerts import AlertMatcher
 from pipeline.processing.clean import Cleaner
 from pipeline.processing.cluster import StoryClusterer
-from pipeline.processing.tag import Tagger, TopicRule
+from pipeline.processing.tag import Tagger, TopicRule, document_of
+from pipeline.query.analysis import fold
+from pipeline.query.matcher import Document
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Enriched:
     story: Story
     alerts: list[AlertEvent] = field(default_factory=list)
     merged_story_ids: list[str] = field(default_factory=list)
+    document: Document | None = None  # the analysed article, reusable by the index
 
 
 class Stages:
@@ -49,7 +52,8 @@ class Stages:
         return self.cleaner.clean(raw)
 
     def enrich(self, article: Article) -> Enriched:
-        matches = self.tagger.tag(article)
+        doc = document_of(article)
+        matches = self.tagger.tag(article, doc)
         topics = [m.topic for m in matches]
         assignment = self.clusterer.assign(article, topics)
         enriched = EnrichedArticle(
@@ -60,5 +64,7 @@ class Stages:
             story_is_new=assignment.is_new,
             near_duplicate_of=assignment.near_duplicate_of,
         )
-        events = self.alerts.match(enriched, assignment.story)
-        return Enriched(enriched, assignment.story, events, assignment.merged)
+        doc.keywords["topic"] = {fold(t) for t in topics}
+        doc.keywords["story"] = {fold(assignment.story.id)}
+        events = self.alerts.match(enriched, assignment.story, doc)
+        return Enriched(enriched, assignment.story, events, assignment.merged, doc)

@@ -181,7 +181,9 @@ def last_seen(store: StateStore, story_id: str) -> float:
     return datetime.fromisoformat(record["last_seen"]).timestamp()
 
 
-def sweep(store: StateStore, meta: dict[str, Any], clock: float, window: float, keep: float) -> None:
+def sweep(
+    store: StateStore, meta: dict[str, Any], clock: float, window: float, keep: float
+) -> None:
     """Close stories idle for ``window`` seconds and purge those idle for ``keep`` seconds."""
     buckets: list[int] = store.get("qb") or []
     close_upto, purge_upto = bucket(clock - window) - 1, bucket(clock - keep) - 1

@@ -18,7 +18,8 @@ _WALLS: list[tuple[str, re.Pattern[str]]] = [
             r"\bjust a moment\b|\bchecking (?:if the site connection is secure|your browser)"
             r"|\benable javascript and cookies\b|\bverify (?:that )?you are (?:a )?human\b"
             r"|\bare you a robot\b|\bcaptcha\b|\battention required\b|\bddos protection\b"
-            r"|\bunusual traffic\b|\bpress (?:&|and) hold\b|\baccess (?:to this page has been )?denied\b"
+            r"|\bunusual traffic\b|\bpress (?:&|and) hold\b"
+            r"|\baccess (?:to this page has been )?denied\b"
             r"|\bplease (?:enable|turn on) javascript\b|\bbot (?:protection|verification)\b",
             _I,
         ),

@@ -49,11 +49,20 @@ def analyze_word(word: str) -> str | None:
     return str(_stemmer.stemWord(folded))
 
 
+_seen: dict[str, str | None] = {}
+
+
 def tokens(text: str) -> list[Token]:
     """Analyse text into terms with offsets and positions."""
     out: list[Token] = []
+    seen = _seen
     for position, match in enumerate(_TOKEN.finditer(text)):
-        term = analyze_word(match.group())
+        word = match.group()
+        term = seen.get(word, "")
+        if term == "":
+            term = seen[word] = analyze_word(word)
+            if len(seen) > 500_000:
+                seen.clear()
         if term is not None:
             out.append(Token(term, match.start(), match.end(), position))
     return out

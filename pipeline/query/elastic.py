@@ -43,7 +43,9 @@ def to_elastic(node: Node) -> Query:
                 bounds["gte"] = node.low.isoformat()
             if node.high is not None:
                 bounds["lte"] = node.high.isoformat()
-            return {"range": {"published": bounds}} if bounds else {"exists": {"field": "published"}}
+            if not bounds:
+                return {"exists": {"field": "published"}}
+            return {"range": {"published": bounds}}
         case Bool():
             return _bool(node)
     raise TypeError(f"cannot translate query node {node!r}")

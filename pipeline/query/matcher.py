@@ -44,6 +44,9 @@ class FieldIndex:
             positions[tok.term].append(i)
         return cls(text, toks, dict(positions))
 
+    def analysed(self) -> str:
+        return " ".join(t.term for t in self.tokens)
+
 
 @dataclass
 class Document:

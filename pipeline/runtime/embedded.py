@@ -117,7 +117,7 @@ class EmbeddedRuntime:
                 except PoisonInputError as exc:
                     self._dead(stats, "enrich", str(exc), result.model_dump_json(), rid)
                     continue
-                self.store.put_article(out.article)
+                self.store.put_article(out.article, out.document)
                 if out.merged_story_ids:
                     self.store.merge_stories(out.merged_story_ids, out.story.id)
                 self.store.put_story(out.story)

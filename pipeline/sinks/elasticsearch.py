@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from elasticsearch import (
@@ -104,7 +105,7 @@ class ElasticsearchSink:
         """Articles of merged stories now belong to the surviving story."""
         await self._retrying(lambda: self.client.indices.refresh(index=self.names.articles))
         response = await self._retrying(lambda: self.client.search(
-            index=self.names.articles, size=10_000, source=["story_id"],
+            index=self.names.articles, size=10_000, source_includes=["story_id"],
             query={"terms": {"story_id": list(merged)}}))
         ops: list[Operation] = []
         for hit in response["hits"]["hits"]:
@@ -134,7 +135,7 @@ class ElasticsearchSink:
             body: list[dict[str, Any]] = []
             for action, source in pending:
                 body += [action] if source is None else [action, source]
-            response = await self._retrying(lambda b=body: self.client.bulk(operations=b))
+            response = await self._retrying(partial(self.client.bulk, operations=body))
             retry: list[Operation] = []
             for op, item in zip(pending, response["items"], strict=True):
                 (action, result), = item.items()

@@ -7,6 +7,7 @@ runtime persists. A failing feed is logged once when its state changes, not ever
 from __future__ import annotations
 
 import calendar
+import re
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -52,21 +53,27 @@ def _entry_body(entry: Any) -> tuple[str | None, str | None]:
     return (best or None), summary
 
 
+_TAG = re.compile(r"<[a-zA-Z/][^>]*>")
+
+
 def entries_to_articles(
     parsed: Any, feed: FeedSource
 ) -> Iterator[RawArticle | tuple[str, str]]:
     """Feed entries as RawArticle, or (entry, reason) for an entry that cannot be one."""
-    source = feed.name or parsed.feed.get("title") or None
+    feed_source = feed.name or parsed.feed.get("title") or None
     for entry in parsed.entries:
+        source = (entry.get("source") or {}).get("title") or feed_source
         link = entry.get("link") or (entry.get("id") if str(entry.get("id", "")).startswith(
             "http") else None)
         html, summary = _entry_body(entry)
+        plain = summary if summary and not html and not _TAG.search(summary) else None
         try:
             yield RawArticle(
                 url=link or "",
                 title=entry.get("title"),
                 html=html,
-                summary=summary if not html else None,
+                text=plain,
+                summary=summary if not html and not plain else None,
                 author=entry.get("author"),
                 published=_entry_time(entry),
                 source=source,

@@ -69,6 +69,12 @@ def keyword_token(value: str) -> str:
     return re.sub(r"[^\w:-]+", "_", fold(value)).strip("_")
 
 
+def _analysed(article: EnrichedArticle, doc: Document | None) -> tuple[str, str]:
+    if doc is None:
+        return analyzed_string(article.title), analyzed_string(article.text)
+    return doc.fields["title"].analysed(), doc.fields["text"].analysed()
+
+
 class SqliteStore:
     """State and search for the embedded runtime."""
 
@@ -80,23 +86,31 @@ class SqliteStore:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
+        self._mappings: list[SqliteMapping] = []
 
     def close(self) -> None:
         self.conn.close()
 
     def mapping(self, ns: str) -> SqliteMapping:
-        return SqliteMapping(self.conn, ns)
+        """Stage state whose changes commit with the articles (see kv.py)."""
+        found = SqliteMapping(self.conn, ns)
+        self._mappings.append(found)
+        return found
 
     # -- writing (inside a transaction the runtime opens) --------------------------------
     def begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
 
     def commit(self) -> None:
+        for mapping in self._mappings:
+            mapping.flush()
         self.conn.execute("COMMIT")
 
     def rollback(self) -> None:
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
+        for mapping in self._mappings:
+            mapping.reload()
 
     def has_article(self, article_id: str) -> bool:
         row = self.conn.execute("SELECT 1 FROM articles WHERE id=? UNION ALL "
@@ -104,7 +118,7 @@ class SqliteStore:
                                 (article_id, article_id)).fetchone()
         return row is not None
 
-    def put_article(self, article: EnrichedArticle) -> None:
+    def put_article(self, article: EnrichedArticle, doc: Document | None = None) -> None:
         published = article.published.isoformat() if article.published else None
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO articles (id, url, title, source, published, story_id, data)"
@@ -116,8 +130,7 @@ class SqliteStore:
             self.conn.execute(
                 "INSERT INTO articles_fts (rowid, title_terms, text_terms, meta) VALUES "
                 "((SELECT rowid FROM articles WHERE id=?), ?, ?, ?)",
-                (article.id, analyzed_string(article.title), analyzed_string(article.text),
-                 meta_tokens(article)),
+                (article.id, *_analysed(article, doc), meta_tokens(article)),
             )
 
     def put_story(self, story: Story) -> None:

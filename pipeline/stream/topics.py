@@ -90,6 +90,7 @@ class Pipeline:
 
 def create_app(config: StreamConfig, **app_options: Any) -> Pipeline:
     """One faust.App and the five topics; agents are added by ``pipeline.stream.agents``."""
+    config.datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         config.app_id,
         broker=f"kafka://{config.kafka}",

@@ -1,0 +1,117 @@
+"""``make bench``: throughput and peak memory of the pipeline, printed as a table.
+
+Each case runs in its own subprocess (fresh data dir, fresh peak-memory counter) and
+pushes real articles from ../shared/eval through the same path as ``newswire ingest``:
+  text   the clustering articles (plain text with site boilerplate), ~2,800 articles
+  html   the extraction pages (real news HTML), repeated under distinct URLs
+Extra cases (Kafka + Elasticsearch) are added by benchmarks/distributed.py when present.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+EVAL = REPO.parent / "shared" / "eval"
+
+
+def text_archive(path: Path) -> int:
+    count = 0
+    with path.open("w") as out:
+        for name in ("gva_incidents.jsonl", "ecbplus.jsonl"):
+            for line in (EVAL / "clustering" / name).read_text().splitlines():
+                rec = json.loads(line)
+                out.write(json.dumps({
+                    "url": f"https://bench.example/{rec['id']}", "title": rec["title"],
+                    "text": rec["text"], "published": rec.get("published"),
+                    "source": rec.get("source") or "bench"}) + "\n")
+                count += 1
+    return count
+
+
+def html_archive(path: Path, copies: int = 5) -> int:
+    truth = json.loads((EVAL / "extraction" / "ground-truth.json").read_text())
+    count = 0
+    with path.open("w") as out:
+        for copy in range(copies):
+            for page_id, meta in truth.items():
+                raw = gzip.decompress((EVAL / "extraction" / "html" / f"{page_id}.html.gz")
+                                      .read_bytes()).decode("utf-8", errors="replace")
+                out.write(json.dumps({"url": f"{meta['url']}?copy={copy}", "html": raw}) + "\n")
+                count += 1
+    return count
+
+
+def run_case(kind: str) -> dict[str, float]:
+    """Child process: ingest one archive in-process, report rate and peak RSS."""
+    import asyncio
+
+    from pipeline.config import load_settings
+    from pipeline.runtime.embedded import EmbeddedRuntime
+    from pipeline.sources.archive import read_archive
+
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "in.jsonl"
+        n = text_archive(archive) if kind == "text" else html_archive(archive)
+        settings = load_settings(REPO / "config", env={}, data_dir=Path(tmp) / "data")
+        raws = [r for _, r in read_archive(archive) if not hasattr(r, "reason")]
+
+        async def go() -> int:
+            runtime = EmbeddedRuntime(settings)
+            try:
+                stats = await runtime.process(raws)
+            finally:
+                await runtime.close()
+            return stats.processed + stats.dead
+
+        start = time.perf_counter()
+        done = asyncio.run(go())
+        elapsed = time.perf_counter() - start
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"articles": n, "done": done, "seconds": elapsed, "rate": done / elapsed,
+            "peak_mb": peak_self, "peak_worker_mb": peak_children}
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--case":
+        print(json.dumps(run_case(sys.argv[2])))
+        return
+    if not EVAL.exists():
+        sys.exit(f"benchmark data not found at {EVAL}")
+    rows = []
+    for kind in ("text", "html"):
+        proc = subprocess.run([sys.executable, "-m", "benchmarks", "--case", kind],
+                              capture_output=True, text=True, cwd=REPO, env=os.environ)
+        if proc.returncode != 0:
+            sys.exit(f"benchmark {kind} failed:\n{proc.stderr}")
+        rows.append((f"embedded ingest, {kind} articles", json.loads(proc.stdout.splitlines()[-1])))
+    extra = REPO / "benchmarks" / "distributed.py"
+    if extra.exists():
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.distributed"],
+                              capture_output=True, text=True, cwd=REPO)
+        if proc.returncode == 0:
+            for line in proc.stdout.splitlines():
+                name, _, payload = line.partition("\t")
+                rows.append((name, json.loads(payload)))
+        else:
+            print(f"(distributed benchmark skipped: {proc.stderr.strip()[-300:]})")
+    print(f"{'case':44} {'articles':>8} {'seconds':>8} {'art/s':>8} {'peak MB':>8} {'pool MB':>8}")
+    for name, r in rows:
+        print(f"{name:44} {int(r['done']):>8} {r['seconds']:>8.2f} {r['rate']:>8.1f} "
+              f"{r.get('peak_mb', 0):>8.0f} {r.get('peak_worker_mb', 0):>8.0f}")
+        for key, value in r.items():
+            if key.startswith("p") and key not in ("peak_mb", "peak_worker_mb"):
+                print(f"  {key}: {value:.3f}s")
+
+
+if __name__ == "__main__":
+    main()

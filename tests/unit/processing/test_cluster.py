@@ -1,0 +1,255 @@
+"""The online story clusterer: seeds, separation, near-copies, restarts, windows, merges."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Iterator, MutableMapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.models import Article
+from pipeline.processing.cluster import Assignment, StoryClusterer
+
+SEEDS = Path(__file__).resolve().parents[3].parent / "shared" / "seeds"
+T0 = datetime(2024, 6, 13, 9, 0, tzinfo=UTC)
+ORDERS = [(0, 1, 2, 3, 4), (4, 3, 2, 1, 0), (2, 0, 4, 1, 3), (1, 3, 0, 4, 2), (3, 4, 1, 2, 0)]
+
+
+class JsonMapping(MutableMapping[str, Any]):
+    """A mapping that stores JSON text, like the SQLite mapping and Faust tables do."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, str] = {}
+        self.writes = 0
+
+    def __getitem__(self, key: str) -> Any:
+        return json.loads(self.data[key])
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.data[key] = json.dumps(value)
+        self.writes += 1
+
+    def __delitem__(self, key: str) -> None:
+        del self.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+def make(aid: str, title: str, text: str, source: str | None = None, at: datetime = T0) -> Article:
+    return Article(
+        id=aid,
+        url=f"https://{source or aid}.example/{aid}",
+        title=title,
+        text=text,
+        source=source or f"{aid}.example",
+        published=at,
+        fetched=at,
+    )
+
+
+def seed_articles() -> list[Article]:
+    if not SEEDS.is_dir():
+        message = f"seeds not found at {SEEDS} (expected beside the repository in ../shared)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    out = []
+    for n, path in enumerate(sorted(SEEDS.glob("0*.txt"))):
+        text = path.read_text(encoding="utf-8")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        title = next(line for line in lines if line not in {"img", "Image"})
+        out.append(make(path.stem, title[:200], text, source=f"outlet{n}", at=T0))
+    assert len(out) == 5
+    return out
+
+
+PLACES = ["Tulsa", "Dayton", "Fresno", "Akron", "Mobile", "Boise", "Macon", "Joliet", "Tacoma"]
+NAMES = [
+    "Jordan Ellery",
+    "Maria Quintero",
+    "Dale Whitcomb",
+    "Anh Tran",
+    "Rosa Delacroix",
+    "Kevin Osei",
+    "Priya Natarajan",
+    "Tom Brakeman",
+    "Lena Vogt",
+]
+WHAT = [
+    "warehouse fire",
+    "bridge collapse",
+    "bank robbery",
+    "water main break",
+    "gas explosion",
+    "school lockdown",
+    "train derailment",
+    "factory layoffs",
+    "stadium vote",
+]
+
+
+def synthetic(count: int, seed: int = 7) -> list[Article]:
+    """Made-up events, each reported a few times in different words over a few days."""
+    rng = random.Random(seed)
+    out: list[Article] = []
+    for n in range(count):
+        event = rng.randrange(count // 3 + 1)
+        place, name, what = PLACES[event % 9], NAMES[event * 7 % 9], WHAT[event * 5 % 9]
+        number = 3 + event % 17
+        day = event // 4 + rng.random() * 2
+        variant = rng.randrange(3)
+        title = [
+            f"{place} {what} leaves {number} hurt",
+            f"{number} injured in {what} in {place}, {name} says",
+            f"{name} on the {place} {what}",
+        ][variant]
+        text = (
+            f"Officials in {place} said {number} people were hurt in the {what} on Tuesday. "
+            f"{name}, who leads the {place} response office, said crews worked through the night. "
+            + ["Residents were told to stay away. ", "Roads nearby were closed. ", ""][variant]
+            + f"Event {event} code {event * 31 + 7} was logged at {place} county hall."
+        )
+        out.append(make(f"x{n}", title, text, f"site{n % 11}", T0 + timedelta(days=day)))
+    out.sort(key=lambda a: a.timestamp)
+    return out
+
+
+def run(clusterer: StoryClusterer, articles: list[Article]) -> list[Assignment]:
+    return [clusterer.assign(a, []) for a in articles]
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_seeds_in_any_order_make_one_story_with_five_sources(order: tuple[int, ...]) -> None:
+    seeds = seed_articles()
+    results = run(StoryClusterer(JsonMapping()), [seeds[i] for i in order])
+    assert [r.is_new for r in results] == [True, False, False, False, False]
+    story = results[-1].story
+    assert {r.story.id for r in results} == {story.id} and not any(r.merged for r in results)
+    assert story.id == f"s-{seeds[order[0]].id}"
+    assert sorted(story.sources) == [f"outlet{n}" for n in range(5)]
+    assert sorted(story.article_ids) == sorted(a.id for a in seeds)
+    assert story.headline in {a.title for a in seeds}
+
+
+def test_unrelated_articles_make_separate_stories() -> None:
+    seeds = seed_articles()
+    other = make(
+        "fire",
+        "Warehouse fire in Dayton forces evacuation of 40 homes",
+        "Firefighters in Dayton battled a blaze at a paper warehouse on Elm Street overnight. "
+        "Forty homes were evacuated and two firefighters were treated for smoke inhalation.",
+    )
+    clusterer = StoryClusterer({})
+    first = clusterer.assign(seeds[2], [])
+    second = clusterer.assign(other, [])
+    assert second.is_new and second.story.id != first.story.id
+    assert clusterer.assign(seeds[1], []).story.id == first.story.id
+
+
+def test_near_copy_is_detected_and_recorded() -> None:
+    seeds = seed_articles()
+    original = seeds[2]
+    copy = make("copy", original.title, "Advertisement\n" + original.text + "\nShare", "mirror")
+    clusterer = StoryClusterer({})
+    clusterer.assign(original, [])
+    result = clusterer.assign(copy, ["security-pacts"])
+    assert result.near_duplicate_of == original.id and not result.is_new
+    assert result.story.near_copies == {"copy": original.id}
+    assert result.story.topics == ["security-pacts"]
+    again = clusterer.assign(make("copy2", "x", copy.text, "mirror2"), [])
+    assert again.near_duplicate_of == original.id  # points at the original, not the copy
+
+
+def test_replay_changes_nothing() -> None:
+    state = JsonMapping()
+    clusterer = StoryClusterer(state)
+    seeds = seed_articles()
+    run(clusterer, seeds)
+    before, writes = dict(state.data), state.writes
+    again = run(clusterer, seeds)
+    assert state.data == before and state.writes == writes
+    assert {r.story.id for r in again} == {f"s-{seeds[0].id}"}
+
+
+@pytest.mark.parametrize("cut", [1, 17, 40, 77])
+def test_restart_over_the_same_state_continues_identically(cut: int) -> None:
+    articles = synthetic(90)
+    window = timedelta(days=2)
+    whole = run(StoryClusterer(JsonMapping(), window=window, retention=window * 2), articles)
+    state = JsonMapping()
+    first = run(StoryClusterer(state, window=window, retention=window * 2), articles[:cut])
+    rest = run(StoryClusterer(state, window=window, retention=window * 2), articles[cut:])
+    assert [r.story.model_dump() for r in first + rest] == [r.story.model_dump() for r in whole]
+    assert [(r.is_new, r.near_duplicate_of, r.merged) for r in first + rest] == [
+        (r.is_new, r.near_duplicate_of, r.merged) for r in whole
+    ]
+    assert len({r.story.id for r in whole}) < len(articles) / 2  # rewrites do join up
+
+
+def test_window_closes_stories_and_state_stays_bounded() -> None:
+    seeds = seed_articles()
+    state = JsonMapping()
+    clusterer = StoryClusterer(state, window=timedelta(days=3), retention=timedelta(days=10))
+    old = clusterer.assign(seeds[2], [])
+    late = make("late", seeds[1].title, seeds[1].text, "outlet1", T0 + timedelta(days=5))
+    result = clusterer.assign(late, [])
+    assert result.is_new and result.story.id != old.story.id  # the first story had closed
+    assert f"v:{old.story.id}" not in state
+    assert not [k for k in state if k.startswith(("ix:", "b:")) and old.story.id in state[k]]
+    assert not any(k.startswith("b:") and seeds[2].id in state[k] for k in state)
+    filler = [
+        make(
+            f"f{d}",
+            f"Council item {d}",
+            f"Agenda item {d} on paving.",
+            "gazette",
+            T0 + timedelta(days=d),
+        )
+        for d in range(6, 40, 2)
+    ]
+    run(clusterer, filler)
+    assert f"s:{old.story.id}" not in state and f"a:{seeds[2].id}" not in state  # purged
+    open_stories = [k for k in state if k.startswith("v:")]
+    assert len(open_stories) <= 2
+
+
+def test_article_linking_two_stories_merges_them() -> None:
+    part_a = (
+        "Flooding on the Velmar River forced 300 families from Harlow overnight, and the Harlow "
+        "mayor Ines Cabrera opened the school gym as a shelter. Water reached the Harlow bridge."
+    )
+    part_b = (
+        "Cargo trains between Pellton and Ostrava Junction stopped after a landslide buried the "
+        "tracks near Kessick tunnel; engineer Walter Pym said repairs need 12 days."
+    )
+    clusterer = StoryClusterer({})
+    a = clusterer.assign(make("a", "Velmar River flood drives 300 Harlow families out", part_a), [])
+    b = clusterer.assign(make("b", "Landslide at Kessick tunnel halts Pellton trains", part_b), [])
+    assert b.is_new and a.story.id != b.story.id
+    both = make(
+        "c",
+        "Velmar River flood in Harlow and Kessick tunnel landslide halts Pellton trains",
+        part_a + "\n" + part_b,
+        "wire",
+    )
+    result = clusterer.assign(both, [])
+    assert result.story.id == a.story.id and result.merged == [b.story.id]
+    assert result.story.merged_from == [b.story.id]
+    assert sorted(result.story.article_ids) == ["a", "b", "c"]
+    later = clusterer.assign(make("d", "x", part_b + " Repairs began.", "rail"), [])
+    assert later.story.id == a.story.id  # the merged story keeps receiving b's followers
+
+
+def test_state_values_are_small_json() -> None:
+    state = JsonMapping()
+    run(StoryClusterer(state), seed_articles() + synthetic(30))
+    assert all(len(v) < 20_000 for v in state.data.values())
