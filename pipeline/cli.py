@@ -50,7 +50,8 @@ def main_options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+                        stream=sys.stderr)
     state.config, state.data_dir, state.backend = config, data_dir, backend
 
 
@@ -98,8 +99,9 @@ def run(
             stats = await runtime.run(once=once, stop=stop)
         finally:
             await runtime.close()
-        err.print(f"processed {stats.processed} articles, {len(stats.new_stories)} new stories, "
-                  f"{stats.alerts} alerts, {stats.skipped} already seen, {stats.dead} dead-lettered")
+        err.print(f"processed {stats.processed} articles, {len(stats.new_stories)} new "
+                  f"stories, {stats.alerts} alerts, {stats.skipped} already seen, "
+                  f"{stats.dead} dead-lettered")
 
     asyncio.run(go())
 
@@ -265,7 +267,7 @@ def feeds(as_json: JsonOpt = False) -> None:
         return
     table = Table("state", "title", "url", "items", "failures", "last error")
     for r in rows:
-        table.add_row(str(r["state"]), str(r["title"] or ""), r["url"], str(r["items_total"]),
+        table.add_row(str(r["state"]), str(r["title"] or ""), str(r["url"]), str(r["items_total"]),
                       str(r["failures"]), str(r["last_error"] or ""))
     console.print(table)
 

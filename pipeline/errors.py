@@ -46,7 +46,8 @@ class NotAnArticle(PoisonInputError):
     """The page is not article text (paywall, consent, challenge, error, index page)."""
 
     def __init__(self, reason: str, url: str = "") -> None:
-        super().__init__(f"not an article ({reason}): {url}" if url else f"not an article: {reason}")
+        message = f"not an article ({reason}): {url}" if url else f"not an article: {reason}"
+        super().__init__(message)
         self.reason = reason
         self.url = url
 

@@ -47,12 +47,13 @@ class AlertMatcher:
             key = alert_key(rule.name, story.id)
             if key in self.state or len(story.sources) < rule.min_sources:
                 continue
-            if not any(alert_key(rule.name, old) in self.state for old in story.merged_from):
-                if matches(node, doc).matched:
-                    self.state[key] = article.id
-                    events.extend(
-                        AlertEvent(rule=rule.name, story_id=story.id, article_id=article.id,
-                                   headline=story.headline, query=rule.query, channel=channel)
-                        for channel in rule.channels
-                    )
+            if any(alert_key(rule.name, old) in self.state for old in story.merged_from):
+                continue  # fired already for a story that merged into this one
+            if matches(node, doc).matched:
+                self.state[key] = article.id
+                events.extend(
+                    AlertEvent(rule=rule.name, story_id=story.id, article_id=article.id,
+                               headline=story.headline, query=rule.query, channel=channel)
+                    for channel in rule.channels
+                )
         return events

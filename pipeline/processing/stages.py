@@ -1,6 +1,7 @@
 """The pipeline's pure stages composed in order; both runtimes call exactly this.
 
-    RawArticle ─clean─▶ Article ─tag─▶ topics ─cluster─▶ EnrichedArticle + Story ─alerts─▶ AlertEvent*
+    RawArticle ─clean─▶ Article ─tag─▶ topics ─cluster─▶ EnrichedArticle + Story
+                                                         ─alerts─▶ AlertEvent*
 
 No network, no disk: cluster state and fired-alert keys live in the mappings the runtime
 passes in (SQLite-backed mappings in the embedded runtime, Faust tables in the Kafka runtime).

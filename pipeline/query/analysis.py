@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import Stemmer
 
-# Lucene's EnglishAnalyzer.ENGLISH_STOP_WORDS_SET, the set Elasticsearch's `english` uses.
+# Lucene's EnglishAnalyzer.ENGLISH_STOP_WORDS_SET, as Elasticsearch's `english` uses.
 STOP_WORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their "
     "then there these they this to was will with".split()

@@ -95,7 +95,8 @@ def _compile(item: tree.Item, fld: str | None, query: str) -> Node:
             name = FIELD_ALIASES.get(item.name.lower(), item.name.lower())
             if name not in TEXT_FIELDS + KEYWORD_FIELDS + DATE_FIELDS:
                 known = ", ".join(TEXT_FIELDS + KEYWORD_FIELDS + DATE_FIELDS)
-                raise QuerySyntaxError(f"unknown field {item.name!r} in {query!r}; use one of {known}")
+                raise QuerySyntaxError(
+                    f"unknown field {item.name!r} in {query!r}; use one of {known}")
             return _compile(item.expr, name, query)
         case tree.Group() | tree.FieldGroup():
             return _compile(item.expr, fld, query)

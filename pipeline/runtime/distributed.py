@@ -81,8 +81,10 @@ def build_worker(settings: Settings, *, out: TextIO | None = None,
 
 def run_worker(settings: Settings, *, loglevel: str = "warning",
                config: StreamConfig | None = None) -> None:
-    """Blocking: set up Elasticsearch, then run the agents until SIGINT / SIGTERM."""
+    """Blocking: set up Elasticsearch and the topics, then run the agents until SIGTERM."""
+    config = config or stream_config(settings)
     setup_elasticsearch(settings)
+    asyncio.run(ensure_topics(config))
     pipeline = build_worker(settings, config=config)
     worker = faust.Worker(pipeline.app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()

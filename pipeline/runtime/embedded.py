@@ -10,6 +10,7 @@ It owns all I/O; the stages it calls are the same objects the Kafka runtime uses
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Iterable
@@ -39,7 +40,8 @@ def _clean_in_worker(raw_json: str) -> tuple[str | None, str | None]:
     global _worker_cleaner
     _worker_cleaner = _worker_cleaner or Cleaner()
     try:
-        return _worker_cleaner.clean(RawArticle.model_validate_json(raw_json)).model_dump_json(), None
+        article = _worker_cleaner.clean(RawArticle.model_validate_json(raw_json))
+        return article.model_dump_json(), None
     except PoisonInputError as exc:
         return None, f"{type(exc).__name__}: {exc}"
 
@@ -209,8 +211,6 @@ class EmbeddedRuntime:
                         round_stats.alerts)
             if once:
                 break
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_interval)
-            except TimeoutError:
-                pass
         return total

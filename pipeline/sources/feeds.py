@@ -7,8 +7,8 @@ runtime persists. A failing feed is logged once when its state changes, not ever
 from __future__ import annotations
 
 import calendar
-import re
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime

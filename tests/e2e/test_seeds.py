@@ -77,8 +77,8 @@ def write_config(tmp: Path, feeds: list[dict[str, str]]) -> Path:
 
 
 def feed_xml(key: str, text: str) -> str:
-    pub = "" if key == "004" else "<pubDate>Thu, 13 Jun 2024 0{}:00:00 GMT</pubDate>".format(
-        KEYS.index(key))
+    hour = KEYS.index(key)
+    pub = "" if key == "004" else f"<pubDate>Thu, 13 Jun 2024 0{hour}:00:00 GMT</pubDate>"
     return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
             f"<title>Outlet {key}</title><link>https://{key}.outlet.example/</link>"
             f"<item><link>{URL.format(key=key)}</link><guid>{key}</guid>{pub}"

@@ -17,7 +17,8 @@ def test_index_search_and_state_commit_together(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "db.sqlite")
     state = store.mapping("cluster")
     store.begin()
-    store.put_article(article(1, "Frozen assets will be unlocked for Ukraine.", ["frozen-assets"], "s1"))
+    store.put_article(article(1, "Frozen assets will be unlocked for Ukraine.",
+                              ["frozen-assets"], "s1"))
     store.put_article(article(2, "Talks on a security agreement continue.", [], "s2"))
     state["x"] = {"n": 1}
     store.commit()
