@@ -23,7 +23,7 @@ app = typer.Typer(help="newswire: watch news feeds, cluster stories, search, ale
 alerts_app = typer.Typer(help="Alert rules and the alerts that fired.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 BackendOpt = Annotated[str | None, typer.Option(
     "--backend", help="embedded (SQLite) or kafka (Kafka + Elasticsearch); "

@@ -173,8 +173,8 @@ class StoryClusterer:
             candidates.append(forced)
         for story_id in candidates:
             state = self._store.get("v:" + story_id)
-            body = dot_over_norm(vector, state["c"])
-            headline = dot_over_norm(title, state["h"]) if title else 0.0
+            body = dot_over_norm(vector, state["c"], state["cn"])
+            headline = dot_over_norm(title, state["h"], state["hn"]) if title else 0.0
             age = time_factor(ts, state["f"], state["l"], cfg.grace_days, cfg.half_life_days)
             scores[story_id] = combined(body, headline, cfg.title_weight) * age
         if forced is not None:

@@ -71,17 +71,17 @@ def time_factor(
     return 1.0 if days <= 0 else 0.5 ** (days / half_life)
 
 
-def dot_over_norm(a: Mapping[str, float], centroid: Mapping[str, float]) -> float:
-    """Cosine of a unit vector ``a`` with ``centroid``."""
+def dot_over_norm(a: Mapping[str, float], centroid: Mapping[str, float], length: float) -> float:
+    """Cosine of a unit vector ``a`` with ``centroid`` whose norm is ``length``."""
     if len(a) > len(centroid):
         dot = sum(w * a[f] for f, w in centroid.items() if f in a)
     else:
         dot = sum(w * centroid[f] for f, w in a.items() if f in centroid)
-    return dot / norm(centroid) if dot else 0.0
+    return dot / length if dot else 0.0
 
 
-def add_into(total: dict[str, float], vector: Mapping[str, float], cap: int) -> None:
-    """Add ``vector`` to ``total``, keeping the ``cap`` heaviest features (rounded for JSON)."""
+def add_into(total: dict[str, float], vector: Mapping[str, float], cap: int) -> float:
+    """Add ``vector`` to ``total``, keeping the ``cap`` heaviest features; the new norm."""
     for f, w in vector.items():
         total[f] = round(total.get(f, 0.0) + w, 5)
     if len(total) > cap:
@@ -89,6 +89,7 @@ def add_into(total: dict[str, float], vector: Mapping[str, float], cap: int) -> 
         kept = {f: total[f] for f in keep}
         total.clear()
         total.update(kept)
+    return round(norm(total), 6)
 
 
 def combined(body: float, title: float, title_weight: float = TITLE_WEIGHT) -> float:

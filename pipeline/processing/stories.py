@@ -46,7 +46,7 @@ def new_story(store: StateStore, story_id: str, article: dict[str, Any], ts: flo
         "near_copies": {},
         "merged_from": [],
     }
-    vector = {"c": {}, "h": {}, "p": [], "o": [], "f": ts, "l": ts, "hs": -1.0, "k": None}
+    vector = {"c": {}, "cn": 0.0, "h": {}, "hn": 0.0, "p": [], "o": [], "f": ts, "l": ts, "hs": -1.0, "k": None}
     store.put("s:" + story_id, record)
     store.put("v:" + story_id, vector)
 
@@ -70,8 +70,8 @@ def add_article(
     record["topics"].extend(t for t in article["topics"] if t not in record["topics"])
     if article["near"]:
         record["near_copies"][article["id"]] = article["near"]
-    add_into(vector["c"], article["vector"], CENTROID_CAP)
-    add_into(vector["h"], article["title_vector"], CENTROID_CAP)
+    vector["cn"] = add_into(vector["c"], article["vector"], CENTROID_CAP)
+    vector["hn"] = add_into(vector["h"], article["title_vector"], CENTROID_CAP)
     if vector["f"] > ts:
         vector["f"] = ts
         record["first_seen"] = iso(ts)
@@ -108,8 +108,8 @@ def merge(store: StateStore, keep: str, gone: str) -> None:
     record["topics"].extend(t for t in old["topics"] if t not in record["topics"])
     record["near_copies"].update(old["near_copies"])
     record["merged_from"].extend([gone, *old["merged_from"]])
-    add_into(vector["c"], old_vector["c"], CENTROID_CAP)
-    add_into(vector["h"], old_vector["h"], CENTROID_CAP)
+    vector["cn"] = add_into(vector["c"], old_vector["c"], CENTROID_CAP)
+    vector["hn"] = add_into(vector["h"], old_vector["h"], CENTROID_CAP)
     if old_vector["f"] < vector["f"]:
         vector["f"], record["first_seen"] = old_vector["f"], old["first_seen"]
     if old_vector["l"] > vector["l"]:

@@ -172,13 +172,15 @@ class ElasticsearchStore:
         self.client.close()
 
     def refresh(self) -> None:
-        self.client.indices.refresh(index=",".join(self.names.alias(k) for k in KINDS))
+        self.client.indices.refresh(index=",".join(self.names.alias(k) for k in KINDS),
+                                    ignore_unavailable=True)
 
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         node = compile_query(query)
         response = self.client.search(
             index=self.names.articles, query=to_elastic(node), size=limit,
             source_excludes=DERIVED, sort=["_score", {"id": "asc"}], track_scores=True,
+            ignore_unavailable=True,
         )
         hits = []
         for hit in response["hits"]["hits"]:
@@ -215,8 +217,9 @@ class ElasticsearchStore:
         return events
 
     def count(self, kind: str = "articles") -> int:
-        return int(self.client.count(index=self.names.alias(kind))["count"])
+        return int(self.client.count(index=self.names.alias(kind),
+                                     ignore_unavailable=True)["count"])
 
     def _scan(self, index: str) -> Iterator[dict[str, Any]]:
         yield from helpers.scan(self.client, index=index, query={"query": {"match_all": {}}},
-                                source_excludes=DERIVED, size=1000)
+                                source_excludes=DERIVED, size=1000, ignore_unavailable=True)

@@ -64,6 +64,7 @@ class StreamConfig:
     partitions: int = 4
     guarantee: Guarantee = "at_least_once"
     datadir: Path = Path("data/faust")
+    session_timeout: float = 10.0  # how soon a crashed worker's partitions move on
 
     def topic_name(self, key: str) -> str:
         return f"{self.prefix}.{TOPICS[key].suffix}"
@@ -103,6 +104,8 @@ def create_app(config: StreamConfig, **app_options: Any) -> Pipeline:
         consumer_auto_offset_reset="earliest",
         processing_guarantee=config.guarantee,
         broker_commit_interval=1.0,
+        broker_session_timeout=config.session_timeout,
+        broker_heartbeat_interval=min(3.0, config.session_timeout / 3),
         **app_options,
     )
     pipeline = Pipeline(config, app)

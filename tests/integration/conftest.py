@@ -9,15 +9,23 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import subprocess
+import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from elasticsearch import Elasticsearch
 
 from pipeline.config import Settings, load_settings
-from pipeline.storage.elasticsearch_store import IndexNames, drop
+from pipeline.models import DeadLetter, RawArticle
+from pipeline.runtime.distributed import ensure_topics, ingest_to_kafka, stream_config
+from pipeline.storage.elasticsearch_store import ElasticsearchStore, IndexNames, drop
 from tests.conftest import IN_CI, REPO
 
 KAFKA = os.environ.get("NEWSWIRE_KAFKA", "127.0.0.1:9092")
@@ -101,3 +109,138 @@ def make_settings(tmp: Path, unique: str, **overrides: object) -> Settings:
     return load_settings(REPO / "config", env={}, data_dir=tmp / "data", kafka=KAFKA,
                          elasticsearch=ELASTICSEARCH, topic_prefix=f"nwtest-{unique}",
                          index_prefix=f"nwtest-{unique}", **overrides)
+
+
+RULES = """rules:
+  - name: ukraine-security-pact
+    query: >-
+      (ukraine OR ukrainian OR kyiv) AND ("united states" OR US OR washington OR biden
+      OR american) AND topic:security-pacts
+    channels: ["jsonl:alerts.jsonl"]
+  - name: frozen-assets-moves
+    query: topic:frozen-assets
+    channels: ["jsonl:alerts.jsonl"]
+"""
+
+
+class StreamEnv:
+    """One test's own Kafka topics, consumer group, ES indices, config and worker processes."""
+
+    def __init__(self, tmp: Path, unique: str) -> None:
+        self.config_dir = tmp / "config"
+        self.config_dir.mkdir()
+        (self.config_dir / "topics.yaml").write_text(
+            (REPO / "config" / "topics.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        (self.config_dir / "alerts.yaml").write_text(RULES, encoding="utf-8")
+        self.data_dir = tmp / "data"
+        self.prefix = f"nwtest-{unique}"
+        self.settings = load_settings(self.config_dir, env={}, data_dir=self.data_dir,
+                                      kafka=KAFKA, elasticsearch=ELASTICSEARCH,
+                                      topic_prefix=self.prefix, index_prefix=self.prefix)
+        self.env = {**os.environ, "NEWSWIRE_KAFKA": KAFKA,
+                    "NEWSWIRE_ELASTICSEARCH": ELASTICSEARCH,
+                    "NEWSWIRE_TOPIC_PREFIX": self.prefix, "NEWSWIRE_INDEX_PREFIX": self.prefix}
+        self.env.pop("NEWSWIRE_BACKEND", None)
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self.logs = tmp / "logs"
+        self.logs.mkdir()
+
+    # -- processes -----------------------------------------------------------------------
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"worker-{len(self.workers)}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "--config", str(self.config_dir),
+             "--data-dir", str(self.data_dir), "worker"],
+            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.workers.append(proc)
+        return proc
+
+    def worker_logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.logs.iterdir()))
+
+    def close(self) -> None:
+        for proc in self.workers:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        client = Elasticsearch(ELASTICSEARCH)
+        drop(client, IndexNames(self.prefix))
+        client.close()
+        asyncio.run(_delete_topics(self.prefix))
+
+    # -- data ----------------------------------------------------------------------------
+    def store(self) -> ElasticsearchStore:
+        return ElasticsearchStore.connect(ELASTICSEARCH, self.prefix)
+
+    def ingest(self, raws: list[RawArticle]) -> int:
+        return asyncio.run(ingest_to_kafka(self.settings, raws))
+
+    def produce_raw_bytes(self, items: list[tuple[str, bytes]]) -> None:
+        async def go() -> None:
+            await ensure_topics(stream_config(self.settings))
+            producer = AIOKafkaProducer(bootstrap_servers=KAFKA)
+            await producer.start()
+            try:
+                for key, value in items:
+                    await producer.send_and_wait(f"{self.prefix}.raw", value, key=key.encode())
+            finally:
+                await producer.stop()
+        asyncio.run(go())
+
+    def dead_letters(self, at_least: int, timeout: float = 60) -> list[tuple[str | None, Any]]:
+        async def go() -> list[tuple[str | None, Any]]:
+            consumer = AIOKafkaConsumer(f"{self.prefix}.dead", bootstrap_servers=KAFKA,
+                                        auto_offset_reset="earliest", enable_auto_commit=False)
+            await consumer.start()
+            out: list[tuple[str | None, Any]] = []
+            try:
+                deadline = time.monotonic() + timeout
+                while len(out) < at_least and time.monotonic() < deadline:
+                    batch = await consumer.getmany(timeout_ms=1000)
+                    for records in batch.values():
+                        out += [(r.key.decode() if r.key else None,
+                                 DeadLetter.model_validate_json(r.value)) for r in records]
+            finally:
+                await consumer.stop()
+            return out
+        return asyncio.run(go())
+
+    def wait_for(self, what: str, check: Callable[[], bool], timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if check():
+                return
+            for proc in self.workers[-1:]:
+                if proc.poll() is not None:
+                    pytest.fail(f"worker exited ({proc.returncode}) waiting for {what}:\n"
+                                f"{self.worker_logs()}")
+            time.sleep(0.5)
+        pytest.fail(f"timed out after {timeout}s waiting for {what}\n{self.worker_logs()}")
+
+    def indexed(self, store: ElasticsearchStore) -> int:
+        store.refresh()
+        return store.count("articles")
+
+
+async def _delete_topics(prefix: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def stream_env(tmp_path: Path, unique: str, kafka_url: str, es_url: str) -> Iterator[StreamEnv]:
+    env = StreamEnv(tmp_path, unique)
+    try:
+        yield env
+    finally:
+        env.close()

@@ -41,10 +41,10 @@ def articles(n_stories: int = 60, seed: int = 7) -> list[RawArticle]:
         if s % 4 == 0:
             facts.append(FROZEN)
         for i, source in enumerate(SOURCES):
-            rng.shuffle(facts[1:])
+            body = [facts[0], *rng.sample(facts[1:], len(facts) - 1)]
             out.append(RawArticle(
                 url=f"https://{source}.example/{s}/{town.lower()}-{i}",
                 title=f"{town} and {other}: {leader} announces news ({source})",
-                text="\n\n".join(facts), source=source,
+                text="\n\n".join(body), source=source,
                 published=when + timedelta(minutes=7 * i)))
     return out
