@@ -167,6 +167,50 @@ def _progress(total: int) -> Any:
     return ctx()
 
 
+@app.command()
+def extract(
+    file: Annotated[Path, typer.Argument(help="An HTML page or a text file.", exists=True,
+                                         dir_okay=False)],
+    url: Annotated[str, typer.Option(help="The page's URL (for identity and source).")] =
+    "https://local.invalid/page",
+    explain: Annotated[bool, typer.Option("--explain", help="Show kept and dropped lines "
+                                          "with the rule that dropped each.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the clean stage on one file: main text and metadata (debugging aid)."""
+    from pipeline.models import RawArticle
+    from pipeline.processing.clean import Cleaner
+    from pipeline.processing.extract import decode_html
+
+    data = file.read_bytes()
+    is_html = file.suffix.lower() in (".html", ".htm") or b"<html" in data[:2000].lower()
+    raw = RawArticle(url=url, html=decode_html(data) if is_html else None,
+                     text=None if is_html else data.decode("utf-8", errors="replace"))
+    result = Cleaner().explain(raw)
+    if as_json:
+        _dump({"article": article_record_plain(result.article) if result.article else None,
+               "error": result.error,
+               "lines": [{"line": v.line, "kept": v.kept, "rule": v.rule}
+                         for v in result.verdicts] if explain else None})
+        return
+    if explain:
+        for v in result.verdicts:
+            mark = "[green]keep[/green]" if v.kept else f"[red]drop[/red] [dim]{v.rule}[/dim]"
+            console.print(f"{mark}  {v.line}", markup=True, highlight=False, soft_wrap=True)
+        console.print()
+    if result.error or result.article is None:
+        err.print(f"[red]not extracted:[/red] {result.error}")
+        raise typer.Exit(1)
+    a = result.article
+    console.print(f"[bold]{a.title}[/bold]\n{a.author or ''} {a.published or ''} {a.source} "
+                  f"{a.lang or ''}\n", highlight=False)
+    console.print(a.text, highlight=False, markup=False)
+
+
+def article_record_plain(a: Any) -> dict[str, Any]:
+    return json.loads(a.model_dump_json())
+
+
 # -- reading ------------------------------------------------------------------------------
 def article_record(a: EnrichedArticle) -> dict[str, Any]:
     return {"id": a.id, "url": a.url, "title": a.title, "text": a.text, "author": a.author,

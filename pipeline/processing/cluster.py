@@ -55,7 +55,7 @@ class ClusterSettings:
     threshold: float = 0.15  # join the best story at or above this score
     merge_threshold: float = 0.45  # an article this close to two stories merges them
     near_copy: float = 0.8  # estimated shingle Jaccard for a near-copy
-    candidates: int = 16  # stories scored per article
+    candidates: int = 10  # stories scored per article
     salient: int = 24  # features an article is looked up and posted under
     title_weight: float = TITLE_WEIGHT  # share of the title cosine in the score
     grace_days: float = TIME_GRACE_DAYS  # no time discount this close to a story's span
@@ -92,7 +92,8 @@ class StoryClusterer:
         title = normalized(weigh(features.title, idf))
         sig = minhash.signature(features.shingles)
         near = self._near_copy(sig)
-        scores = self._scores(vector, title, ts, near[1] if near else None)
+        salient = sorted(vector, key=lambda f: (-vector[f], f))[: self.settings.salient]
+        scores = self._scores(vector, title, salient, ts, near[1] if near else None)
         chosen, merged = self._decide(scores)
         near_id = near[0] if near and near[1] == chosen else None
         entry: dict[str, Any] = {
@@ -103,7 +104,7 @@ class StoryClusterer:
             "near": near_id,
             "vector": vector,
             "title_vector": title,
-            "salient": sorted(vector, key=lambda f: (-vector[f], f))[: self.settings.salient],
+            "salient": salient,
             "sig": sig,
             "centrality": scores.get(chosen, 0.0) if chosen else 0.0,
         }
@@ -153,10 +154,9 @@ class StoryClusterer:
         entry = self._store.get("a:" + best[1])
         return entry["d"] or best[1], self._store.resolve(entry["s"])
 
-    def _candidates(self, vector: dict[str, float]) -> list[str]:
+    def _candidates(self, vector: dict[str, float], salient: list[str]) -> list[str]:
         """Open stories sharing the most salient weight with the article."""
         votes: dict[str, float] = {}
-        salient = sorted(vector, key=lambda f: (-vector[f], f))[: self.settings.salient]
         for feature in salient:
             for story_id in self._store.get("ix:" + feature) or []:
                 votes[story_id] = votes.get(story_id, 0.0) + vector[feature]
@@ -164,11 +164,16 @@ class StoryClusterer:
         return ranked[: self.settings.candidates]
 
     def _scores(
-        self, vector: dict[str, float], title: dict[str, float], ts: float, forced: str | None
+        self,
+        vector: dict[str, float],
+        title: dict[str, float],
+        salient: list[str],
+        ts: float,
+        forced: str | None,
     ) -> dict[str, float]:
         cfg = self.settings
         scores: dict[str, float] = {}
-        candidates = self._candidates(vector)
+        candidates = self._candidates(vector, salient)
         if forced is not None and forced not in candidates:
             candidates.append(forced)
         for story_id in candidates:

@@ -50,6 +50,10 @@ _OPENERS = (
 _NOT_NAMES = frozenset(_OPENERS.split())
 
 
+_NONE = object()
+_TERMS: dict[str, object] = {}
+
+
 @dataclass(slots=True)
 class Features:
     vector: dict[str, float] = field(default_factory=dict)
@@ -70,19 +74,24 @@ def _count(counts: dict[str, int], key: str) -> None:
     counts[key] = counts.get(key, 0) + 1
 
 
-def _word_terms(text: str, limit: int) -> tuple[list[str], list[str]]:
-    """(analysed terms, folded words) of the first ``limit`` words of text."""
-    out: list[str] = []
-    words: list[str] = []
-    for n, match in enumerate(_WORD.finditer(text)):
-        if n >= limit:
-            break
-        word = match.group()
-        words.append(word.lower())
+def _analyse(word: str) -> str | None:
+    """Cached: the analysed term of a word (None for stop words and bare numbers)."""
+    term = _TERMS.get(word, _NONE)
+    if term is _NONE:
+        if len(_TERMS) > 200_000:
+            _TERMS.clear()
         term = analyze_word(word)
-        if term is not None and not term.isdigit():
-            out.append(term)
-    return out, words
+        if term is not None and term.isdigit():
+            term = None
+        _TERMS[word] = term
+    return term  # type: ignore[return-value]
+
+
+def _word_terms(text: str, limit: int) -> tuple[list[str], list[str]]:
+    """(analysed terms, lower-cased words) of the first ``limit`` words of text."""
+    words = _WORD.findall(text, 0, len(text))[:limit]
+    terms = [t for t in map(_analyse, words) if t is not None]
+    return terms, [w.lower() for w in words]
 
 
 def _names(text: str) -> dict[str, int]:

@@ -10,6 +10,7 @@ the moment each joined (stored, so a restart scores exactly as before).
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Mapping
 
@@ -81,15 +82,17 @@ def dot_over_norm(a: Mapping[str, float], centroid: Mapping[str, float], length:
 
 
 def add_into(total: dict[str, float], vector: Mapping[str, float], cap: int) -> float:
-    """Add ``vector`` to ``total``, keeping the ``cap`` heaviest features; the new norm."""
+    """Add ``vector`` to ``total``; past ``cap`` × 1.25 features keep the ``cap`` heaviest.
+
+    Returns the new norm of ``total``.
+    """
     for f, w in vector.items():
-        total[f] = round(total.get(f, 0.0) + w, 5)
-    if len(total) > cap:
-        keep = sorted(total, key=lambda f: (-total[f], f))[:cap]
-        kept = {f: total[f] for f in keep}
+        total[f] = total.get(f, 0.0) + w
+    if len(total) > cap + cap // 4:
+        kept = dict(heapq.nlargest(cap, total.items(), key=lambda item: (item[1], item[0])))
         total.clear()
         total.update(kept)
-    return round(norm(total), 6)
+    return norm(total)
 
 
 def combined(body: float, title: float, title_weight: float = TITLE_WEIGHT) -> float:

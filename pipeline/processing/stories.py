@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 CENTROID_CAP = 150  # features kept in a story's centroid
 POSTED_CAP = 120  # salient features a story is posted under
-POSTING_CAP = 100  # open stories kept per feature posting (newest)
+POSTING_CAP = 64  # open stories kept per feature posting (newest)
 HOUR = 3600
 
 

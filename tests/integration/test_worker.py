@@ -76,14 +76,15 @@ def test_poison_goes_to_dead_letters_and_the_stream_goes_on(stream_env: StreamEn
 
 def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(stream_env: StreamEnv) -> None:
     env = stream_env
-    raws = articles(n_stories=60)  # 300 articles, 15 stories with frozen assets
+    raws = articles(n_stories=100)  # 500 articles
     first = env.start_worker()
     env.ingest(raws)
     store = env.store()
-    env.wait_for("a part of the stream indexed", lambda: env.indexed(store) >= 40)
+    env.wait_for("a part of the stream indexed", lambda: env.indexed(store) >= 1)
     first.send_signal(signal.SIGKILL)
     first.wait()
     crashed_at = env.indexed(store)
+    assert crashed_at < len(raws), "the worker finished before it could be killed"
     env.start_worker()
     env.wait_for("every article indexed after the restart",
                  lambda: env.indexed(store) == len(raws), timeout=240)
