@@ -29,7 +29,6 @@ from pipeline.processing.similarity import (
     TITLE_WEIGHT,
     combined,
     dot_over_norm,
-    idf_function,
     normalized,
     time_factor,
     weigh,
@@ -52,7 +51,7 @@ class Assignment:
 class ClusterSettings:
     """The knobs; defaults are what the evaluation harness measured."""
 
-    threshold: float = 0.15  # join the best story at or above this score
+    threshold: float = 0.13  # join the best story at or above this score
     merge_threshold: float = 0.45  # an article this close to two stories merges them
     near_copy: float = 0.8  # estimated shingle Jaccard for a near-copy
     candidates: int = 10  # stories scored per article
@@ -85,12 +84,11 @@ class StoryClusterer:
         meta = self._advance(ts)
         features = extract(article)
         meta["n"] += 1
-        self._store.count_document(list(features.vector))
+        df = self._store.count_document(features.vector)
         self._store.put("meta", meta)
-        idf = idf_function(meta["n"], self._store.df)
-        vector = normalized(weigh(features.vector, idf))
-        title = normalized(weigh(features.title, idf))
-        sig = minhash.signature(features.shingles)
+        vector = normalized(weigh(features.vector, meta["n"], df))
+        title = normalized(weigh(features.title, meta["n"], df))
+        sig = minhash.signature(features.words)
         near = self._near_copy(sig)
         salient = sorted(vector, key=lambda f: (-vector[f], f))[: self.settings.salient]
         scores = self._scores(vector, title, salient, ts, near[1] if near else None)

@@ -18,7 +18,7 @@ clusterer over the same mapping reads everything back and continues identically.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 _MISSING = object()
@@ -95,10 +95,14 @@ class StateStore:
             meta = {"n": 0, "clock": None, "closed": None}
         return meta
 
-    def count_document(self, features: list[str]) -> None:
+    def count_document(self, features: Iterable[str]) -> dict[str, int]:
+        """Count one more document holding ``features``; their new document frequencies."""
+        counts = {}
+        get, cache, state = self.get, self._cache, self._state
         for feature in features:
             key = "df:" + feature
-            self.put(key, (self.get(key) or 0) + 1)
+            counts[feature] = cache[key] = state[key] = (get(key) or 0) + 1
+        return counts
 
     def df(self, feature: str) -> int:
         return int(self.get("df:" + feature) or 0)

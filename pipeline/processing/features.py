@@ -6,7 +6,7 @@
                 │            names  "e:stem"    capitalised proper nouns and name phrases
                 │            numbers "n:13"     digits, number words, ages ("4-year-old")
                 ├── title    title words only (for the headline-level similarity)
-                └── shingles word 4-gram hashes of the body (for MinHash near-copy detection)
+                └── words    the body's lower-cased words (MinHash shingles for near-copies)
 
 Pure functions over text; the same article always gives the same features, in any process.
 """
@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import re
-import zlib
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pipeline.models import Article
@@ -23,9 +24,8 @@ from pipeline.query.analysis import analyze_word
 
 LEAD_TOKENS = 400  # body words looked at: the lead carries the event; the tail carries furniture
 TITLE_BOOST = 1.5
-NAME_BOOST = 1.5
+NAME_BOOST = 2.5
 NUMBER_BOOST = 1.0
-SHINGLE_SIZE = 4
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 _NAME_RUN = re.compile(
@@ -50,48 +50,42 @@ _OPENERS = (
 _NOT_NAMES = frozenset(_OPENERS.split())
 
 
-_NONE = object()
-_TERMS: dict[str, object] = {}
+_TERMS: dict[str, str] = {}
 
 
 @dataclass(slots=True)
 class Features:
     vector: dict[str, float] = field(default_factory=dict)
     title: dict[str, float] = field(default_factory=dict)
-    shingles: list[int] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # lower-cased body words, for shingles
 
 
-def _add(vector: dict[str, float], key: str, weight: float) -> None:
-    vector[key] = vector.get(key, 0.0) + weight
-
-
-def _sublinear(counts: dict[str, int], boost: float, into: dict[str, float]) -> None:
+def _sublinear(counts: Mapping[str, int], boost: float, into: dict[str, float]) -> None:
+    log = math.log
     for key, count in counts.items():
-        _add(into, key, boost * (1.0 + math.log(count)))
+        into[key] = into.get(key, 0.0) + boost * (1.0 + log(count))
 
 
 def _count(counts: dict[str, int], key: str) -> None:
     counts[key] = counts.get(key, 0) + 1
 
 
-def _analyse(word: str) -> str | None:
-    """Cached: the analysed term of a word (None for stop words and bare numbers)."""
-    term = _TERMS.get(word, _NONE)
-    if term is _NONE:
-        if len(_TERMS) > 200_000:
-            _TERMS.clear()
-        term = analyze_word(word)
-        if term is not None and term.isdigit():
-            term = None
-        _TERMS[word] = term
-    return term  # type: ignore[return-value]
+def _analyse(word: str) -> str:
+    """The analysed term of a word ("" for stop words and bare numbers), cached."""
+    if len(_TERMS) > 200_000:
+        _TERMS.clear()
+    term = analyze_word(word) or ""
+    _TERMS[word] = term = "" if term.isdigit() else term
+    return term
 
 
 def _word_terms(text: str, limit: int) -> tuple[list[str], list[str]]:
     """(analysed terms, lower-cased words) of the first ``limit`` words of text."""
     words = _WORD.findall(text, 0, len(text))[:limit]
-    terms = [t for t in map(_analyse, words) if t is not None]
-    return terms, [w.lower() for w in words]
+    known = list(map(_TERMS.get, words))
+    if None in known:
+        known = [_analyse(w) if t is None else t for w, t in zip(words, known, strict=True)]
+    return [t for t in known if t], [w.lower() for w in words]
 
 
 def _names(text: str) -> dict[str, int]:
@@ -136,29 +130,15 @@ def _lead(text: str, limit_words: int) -> str:
     return text
 
 
-def shingle_hashes(words: list[str], size: int = SHINGLE_SIZE) -> list[int]:
-    """Stable 32-bit hashes of word n-grams (crc32: identical in every process)."""
-    if len(words) < size:
-        return []
-    return sorted(
-        {zlib.crc32(" ".join(words[i : i + size]).encode()) for i in range(len(words) - size + 1)}
-    )
-
-
 def extract(article: Article) -> Features:
     """The clusterer's view of one article."""
     lead = _lead(article.text, LEAD_TOKENS)
     title_terms, title_words = _word_terms(article.title, 60)
     body_terms, body_words = _word_terms(lead, LEAD_TOKENS)
     features = Features()
-    title_counts: dict[str, int] = {}
-    for term in title_terms:
-        _count(title_counts, term)
+    title_counts = Counter(title_terms)
     _sublinear(title_counts, 1.0, features.title)
-    body_counts: dict[str, int] = {}
-    for term in body_terms:
-        _count(body_counts, term)
-    _sublinear(body_counts, 1.0, features.vector)
+    _sublinear(Counter(body_terms), 1.0, features.vector)
     _sublinear(title_counts, TITLE_BOOST, features.vector)
     _sublinear(_names(lead), NAME_BOOST, features.vector)
     _sublinear(
@@ -166,5 +146,5 @@ def extract(article: Article) -> Features:
         NUMBER_BOOST,
         features.vector,
     )
-    features.shingles = shingle_hashes(body_words)
+    features.words = body_words
     return features

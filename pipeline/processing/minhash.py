@@ -1,8 +1,8 @@
 """MinHash signatures and LSH band keys for near-copy detection.
 
-A signature is ``PERMUTATIONS`` 32-bit minima of multiply-shift hashes over the article's
-shingle hashes; ``BANDS`` bands of ``ROWS`` rows each become bucket keys. Two articles whose
-shingle sets have Jaccard similarity ≥ 0.8 share a bucket with probability > 0.999; a shared
+Shingles are word 4-grams (hashed from per-word crc32s); a signature is ``PERMUTATIONS``
+32-bit minima of multiply-shift hashes over them; ``BANDS`` bands of ``ROWS`` rows each
+become bucket keys. Two articles whose shingle sets have Jaccard similarity ≥ 0.8 share a bucket with probability > 0.999; a shared
 bucket is then confirmed on the full signatures. The hash constants are derived from fixed
 strings, so signatures are identical in every process (state survives restarts).
 """
@@ -14,6 +14,7 @@ import zlib
 
 import numpy as np
 
+SHINGLE = 4  # words per shingle
 PERMUTATIONS = 64
 ROWS = 4
 BANDS = PERMUTATIONS // ROWS
@@ -25,27 +26,42 @@ def _constant(label: str) -> int:
 
 _A = np.array([_constant(f"minhash-a-{i}") | 1 for i in range(PERMUTATIONS)], dtype=np.uint64)
 _B = np.array([_constant(f"minhash-b-{i}") for i in range(PERMUTATIONS)], dtype=np.uint64)
+_MIX = np.array([_constant(f"mix-{i}") | 1 for i in range(max(SHINGLE, ROWS))], dtype=np.uint64)
+_WORDS: dict[str, int] = {}
 
 
-def signature(shingles: list[int]) -> list[int]:
-    """MinHash signature of a set of 32-bit shingle hashes ([] for an empty set)."""
-    if not shingles:
+def _word_hash(word: str) -> int:
+    value = _WORDS.get(word)
+    if value is None:
+        if len(_WORDS) > 200_000:
+            _WORDS.clear()
+        value = _WORDS[word] = zlib.crc32(word.encode())
+    return value
+
+
+def signature(words: list[str]) -> list[int]:
+    """MinHash signature of the word ``SHINGLE``-grams of ``words`` ([] if too short)."""
+    if len(words) < SHINGLE + 2:
         return []
-    values = np.asarray(shingles, dtype=np.uint64)[:, None]
+    hashes = np.fromiter(map(_word_hash, words), dtype=np.uint64, count=len(words))
+    span = len(words) - SHINGLE + 1
     with np.errstate(over="ignore"):
+        shingles = np.zeros(span, dtype=np.uint64)
+        for i in range(SHINGLE):
+            shingles += hashes[i : i + span] * _MIX[i]
+        values = np.unique(shingles >> np.uint64(32))[:, None]
         hashed = (values * _A + _B) >> np.uint64(32)
-    return [int(v) for v in hashed.min(axis=0)]
+    return hashed.min(axis=0).tolist()  # type: ignore[no-any-return]
 
 
 def band_keys(sig: list[int]) -> list[str]:
-    """One bucket key per band: ``"<band>:<crc32 of its rows>"``."""
+    """One bucket key per band: ``"<band>:<hash of its rows>"``."""
     if not sig:
         return []
-    keys = []
-    for band in range(BANDS):
-        rows = sig[band * ROWS : (band + 1) * ROWS]
-        keys.append(f"{band}:{zlib.crc32(repr(rows).encode()):08x}")
-    return keys
+    rows = np.asarray(sig, dtype=np.uint64).reshape(BANDS, ROWS)
+    with np.errstate(over="ignore"):
+        mixed = (rows * _MIX[:ROWS]).sum(axis=1) >> np.uint64(24)
+    return [f"{band}:{value:x}" for band, value in enumerate(mixed.tolist())]
 
 
 def similarity(a: list[int], b: list[int]) -> float:

@@ -12,27 +12,19 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 TITLE_WEIGHT = 0.3
 TIME_GRACE_DAYS = 1.0  # no discount within this distance of the story's span
 TIME_HALF_LIFE_DAYS = 3.0
 
 Vector = dict[str, float]
-Idf = Callable[[str], float]
 
 
-def idf_function(n_docs: int, df: Callable[[str], int]) -> Idf:
-    """Smoothed IDF with the stream's current counts: ``log(1 + N / df)``."""
-
-    def idf(feature: str) -> float:
-        return math.log(1.0 + n_docs / max(df(feature), 1))
-
-    return idf
-
-
-def weigh(vector: Mapping[str, float], idf: Idf) -> Vector:
-    return {f: w * idf(f) for f, w in vector.items()}
+def weigh(vector: Mapping[str, float], n_docs: int, df: Mapping[str, int]) -> Vector:
+    """TF-IDF with the stream's current counts: IDF = ``log(1 + N / df)``."""
+    log = math.log
+    return {f: w * log(1.0 + n_docs / df[f]) for f, w in vector.items()}
 
 
 def norm(vector: Mapping[str, float]) -> float:

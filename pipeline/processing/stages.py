@@ -13,13 +13,31 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.models import AlertEvent, AlertRule, Article, EnrichedArticle, RawArticle, Story
+from pipeline.models import (
+    AlertEvent,
+    AlertRule,
+    Article,
+    EnrichedArticle,
+    RawArticle,
+    Story,
+    TopicMatch,
+)
 from pipeline.processing.alerts import AlertMatcher
 from pipeline.processing.clean import Cleaner
 from pipeline.processing.cluster import StoryClusterer
 from pipeline.processing.tag import Tagger, TopicRule, document_of
 from pipeline.query.analysis import fold
 from pipeline.query.matcher import Document
+
+
+@dataclass
+class Analysed:
+    """A cleaned article with its analysis and topics: the stateless half of enrichment,
+    which the embedded runtime computes in its process pool."""
+
+    article: Article
+    document: Document
+    matches: list[TopicMatch]
 
 
 @dataclass
@@ -52,9 +70,17 @@ class Stages:
         """Raises PoisonInputError subclasses for input that cannot become an article."""
         return self.cleaner.clean(raw)
 
-    def enrich(self, article: Article) -> Enriched:
+    def analyse(self, article: Article) -> Analysed:
+        """Stateless: analysis chain and topics."""
         doc = document_of(article)
-        matches = self.tagger.tag(article, doc)
+        return Analysed(article, doc, self.tagger.tag(article, doc))
+
+    def enrich(self, article: Article) -> Enriched:
+        return self.assign(self.analyse(article))
+
+    def assign(self, analysed: Analysed) -> Enriched:
+        """Stateful: story assignment and alerts (one writer: one partition / process)."""
+        article, doc, matches = analysed.article, analysed.document, analysed.matches
         topics = [m.topic for m in matches]
         assignment = self.clusterer.assign(article, topics)
         enriched = EnrichedArticle(

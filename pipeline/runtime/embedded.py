@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -21,29 +21,49 @@ from typing import TextIO
 from pipeline.config import Settings
 from pipeline.errors import FetchError, PoisonInputError
 from pipeline.identity import article_id
-from pipeline.models import AlertEvent, Article, DeadLetter, RawArticle
-from pipeline.processing.clean import Cleaner
-from pipeline.processing.stages import Stages
+from pipeline.models import AlertEvent, DeadLetter, RawArticle
+from pipeline.processing.stages import Analysed, Stages
+from pipeline.processing.tag import TopicRule
 from pipeline.sinks.notify import Notifier
 from pipeline.sources.feeds import Poller, record_failure, record_success
 from pipeline.storage.sqlite_store import SqliteStore
 
 logger = logging.getLogger(__name__)
-POOL_MIN_HTML = 8  # below this many HTML pages a batch is cleaned inline
+POOL_MIN = 16  # smaller batches are cleaned inline (a live poll round is usually small)
 BATCH = 200
+Cleaned = tuple[str, RawArticle, "Analysed | str"]  # (id, raw, result or poison reason)
 
-_worker_cleaner: Cleaner | None = None
+_worker: Stages | None = None
 
 
-def _clean_in_worker(raw_json: str) -> tuple[str | None, str | None]:
-    """Process-pool entry: (article json, None) or (None, poison reason)."""
-    global _worker_cleaner
-    _worker_cleaner = _worker_cleaner or Cleaner()
+def _init_worker(topics: list[TopicRule]) -> None:
+    global _worker
+    _worker = Stages(topics, [], {})
+
+
+def _prepare(stages: Stages, raw: RawArticle) -> Analysed | str:
+    """Clean, analyse and tag one raw article, or the reason it is poison."""
     try:
-        article = _worker_cleaner.clean(RawArticle.model_validate_json(raw_json))
-        return article.model_dump_json(), None
+        return stages.analyse(stages.clean(raw))
     except PoisonInputError as exc:
-        return None, f"{type(exc).__name__}: {exc}"
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _prepare_many(raws: list[RawArticle]) -> list[Analysed | str]:
+    """Process-pool entry: the stateless stages for a slice of a batch."""
+    assert _worker is not None, "worker not initialised"
+    return [_prepare(_worker, raw) for raw in raws]
+
+
+def _chunks(items: Iterable[RawArticle], size: int) -> Iterator[list[RawArticle]]:
+    batch: list[RawArticle] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 @dataclass
@@ -86,19 +106,21 @@ class EmbeddedRuntime:
 
     # -- processing ----------------------------------------------------------------------
     async def process(self, raws: Iterable[RawArticle]) -> Stats:
+        """Clean batch N+1 in the process pool while batch N is enriched and committed."""
         stats = Stats()
-        batch: list[RawArticle] = []
-        for raw in raws:
-            batch.append(raw)
-            if len(batch) >= BATCH:
-                stats.add(await self._process_batch(batch))
-                batch = []
-        if batch:
-            stats.add(await self._process_batch(batch))
-        return stats
+        batches = _chunks(raws, BATCH)
+        pending = self._start_clean(next(batches, []), stats)
+        while True:
+            cleaned = await pending
+            following = next(batches, None)
+            if following is not None:
+                pending = self._start_clean(following, stats)
+            stats.add(await self._commit_batch(cleaned))
+            if following is None:
+                return stats
 
-    async def _process_batch(self, raws: list[RawArticle]) -> Stats:
-        stats = Stats()
+    def _start_clean(self, raws: list[RawArticle],
+                     stats: Stats) -> asyncio.Future[list[Cleaned]]:
         fresh: dict[str, RawArticle] = {}
         for raw in raws:
             rid = raw_id(raw)
@@ -106,27 +128,20 @@ class EmbeddedRuntime:
                 stats.skipped += 1
             else:
                 fresh[rid] = raw
-        cleaned = await self._clean_all(list(fresh.items()))
+        return asyncio.ensure_future(self._clean_all(list(fresh.items())))
+
+    async def _commit_batch(self, cleaned: list[Cleaned]) -> Stats:
+        stats = Stats()
         fired: list[AlertEvent] = []
         self.store.begin()
         try:
-            for rid, result in cleaned:
-                if isinstance(result, str):
-                    self._dead(stats, "clean", result, fresh[rid].model_dump_json(), rid)
-                    continue
-                try:
-                    out = self.stages.enrich(result)
-                except PoisonInputError as exc:
-                    self._dead(stats, "enrich", str(exc), result.model_dump_json(), rid)
-                    continue
-                self.store.put_article(out.article, out.document)
-                if out.merged_story_ids:
-                    self.store.merge_stories(out.merged_story_ids, out.story.id)
-                self.store.put_story(out.story)
-                fired += [e for e in out.alerts if self.store.put_alert(e)]
-                stats.processed += 1
-                if out.article.story_is_new:
-                    stats.new_stories.add(out.story.id)
+            for rid, raw, result in cleaned:
+                if self.store.has_article(rid):  # arrived twice in consecutive batches
+                    stats.skipped += 1
+                elif isinstance(result, str):
+                    self._dead(stats, "clean", result, raw.model_dump_json(), rid)
+                else:
+                    fired += self._assign_one(rid, result, stats)
             self.store.commit()
         except BaseException:
             self.store.rollback()
@@ -135,30 +150,42 @@ class EmbeddedRuntime:
         await self.deliver(fired)
         return stats
 
+    def _assign_one(self, rid: str, analysed: Analysed, stats: Stats) -> list[AlertEvent]:
+        try:
+            out = self.stages.assign(analysed)
+        except PoisonInputError as exc:
+            self._dead(stats, "enrich", str(exc), analysed.article.model_dump_json(), rid)
+            return []
+        self.store.put_article(out.article, out.document)
+        if out.merged_story_ids:
+            self.store.merge_stories(out.merged_story_ids, out.story.id)
+        self.store.put_story(out.story)
+        stats.processed += 1
+        if out.article.story_is_new:
+            stats.new_stories.add(out.story.id)
+        return [e for e in out.alerts if self.store.put_alert(e)]
+
     def _dead(self, stats: Stats, stage: str, error: str, payload: str, key: str) -> None:
         logger.warning("dead-letter stage=%s key=%s error=%s", stage, key, error)
         self.store.put_dead(DeadLetter(stage=stage, error=error, payload=payload), key)
         stats.dead += 1
 
-    async def _clean_all(
-        self, items: list[tuple[str, RawArticle]]
-    ) -> list[tuple[str, Article | str]]:
-        html_count = sum(1 for _, r in items if r.html)
-        if html_count >= POOL_MIN_HTML and (os.cpu_count() or 1) > 1:
-            self._pool = self._pool or ProcessPoolExecutor(max_workers=os.cpu_count())
+    async def _clean_all(self, items: list[tuple[str, RawArticle]]) -> list[Cleaned]:
+        """The stateless stages; in the process pool (both cores) for larger batches."""
+        raws = [raw for _, raw in items]
+        if len(items) >= POOL_MIN and (os.cpu_count() or 1) > 1:
+            workers = os.cpu_count() or 1
+            self._pool = self._pool or ProcessPoolExecutor(
+                max_workers=workers, initializer=_init_worker,
+                initargs=(list(self.settings.topics),))
             loop = asyncio.get_running_loop()
-            futures = [loop.run_in_executor(self._pool, _clean_in_worker, r.model_dump_json())
-                       for _, r in items]
-            results = await asyncio.gather(*futures)
-            return [(rid, Article.model_validate_json(a) if a else str(err))
-                    for (rid, _), (a, err) in zip(items, results, strict=True)]
-        out: list[tuple[str, Article | str]] = []
-        for rid, raw in items:
-            try:
-                out.append((rid, self.stages.clean(raw)))
-            except PoisonInputError as exc:
-                out.append((rid, f"{type(exc).__name__}: {exc}"))
-        return out
+            size = max(1, len(raws) // (2 * workers))
+            futures = [loop.run_in_executor(self._pool, _prepare_many, raws[i:i + size])
+                       for i in range(0, len(raws), size)]
+            results = [r for chunk in await asyncio.gather(*futures) for r in chunk]
+        else:
+            results = [_prepare(self.stages, raw) for raw in raws]
+        return [(rid, raw, result) for (rid, raw), result in zip(items, results, strict=True)]
 
     async def deliver(self, events: list[AlertEvent]) -> None:
         """Send alerts already committed as pending; record delivered / failed."""
