@@ -4,7 +4,7 @@
 
 Each dataset is streamed through a fresh ``StoryClusterer`` in ``published`` order: dated
 articles are sorted (stably) into the positions dated articles hold in the file, undated
-ones keep their file position and take the stream clock at that point (they arrive "now").
+ones keep their file position, stay undated and arrive (``fetched``) at the stream clock.
 Text is cleaned with ``pipeline.processing.clean.Cleaner`` when that module exists, as the
 pipeline would. Prints pairwise precision / recall / F1 and B-cubed F1 per dataset, articles
 per second, and a batch baseline (TF-IDF, average-link, threshold tuned on the same data).
@@ -23,6 +23,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from pipeline.errors import PoisonInputError
 from pipeline.models import Article
 from pipeline.processing.cluster import StoryClusterer
 
@@ -75,7 +78,7 @@ def _parse(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _cleaner() -> Callable[[dict[str, Any], datetime], Article] | None:
+def _cleaner() -> Callable[[dict[str, Any], datetime | None, datetime], Article] | None:
     try:
         from pipeline.models import RawArticle
         from pipeline.processing.clean import Cleaner
@@ -83,14 +86,14 @@ def _cleaner() -> Callable[[dict[str, Any], datetime], Article] | None:
         return None
     cleaner = Cleaner()
 
-    def clean(row: dict[str, Any], when: datetime) -> Article:
+    def clean(row: dict[str, Any], published: datetime | None, when: datetime) -> Article:
         raw = RawArticle.model_validate(
             {
                 "id": row["id"],
                 "url": row.get("url") or f"https://example.invalid/{row['id']}",
                 "title": row.get("title") or None,
                 "text": row.get("text") or "",
-                "published": when,
+                "published": published,
                 "fetched": when,
                 "source": row.get("source") or "unknown",
             }
@@ -104,16 +107,17 @@ def articles(rows: Iterable[dict[str, Any]], use_cleaner: bool = True) -> list[A
     """Articles as the pipeline would see them; undated rows take the current stream time."""
     clean = _cleaner() if use_cleaner else None
     out: list[Article] = []
-    clock: datetime | None = None
+    dates = [str(row["published"]) for row in rows if row.get("published")]
+    clock = _parse(min(dates)) if dates else datetime(2000, 1, 1, tzinfo=UTC)
     for row in rows:
-        if row.get("published"):
-            clock = _parse(str(row["published"]))
-        when = clock or datetime(2000, 1, 1, tzinfo=UTC)
+        published = _parse(str(row["published"])) if row.get("published") else None
+        clock = max(clock, published or clock)
+        when = clock
         article: Article | None = None
         if clean is not None:
             try:
-                article = clean(row, when).model_copy(update={"id": row["id"]})
-            except Exception:  # noqa: BLE001 - the cleaner may reject junk; cluster it anyway
+                article = clean(row, published, when).model_copy(update={"id": row["id"]})
+            except (PoisonInputError, ValidationError):  # rejected: cluster the raw text anyway
                 article = None
         if article is None:
             article = Article(
@@ -121,7 +125,7 @@ def articles(rows: Iterable[dict[str, Any]], use_cleaner: bool = True) -> list[A
                 url=row.get("url") or f"https://example.invalid/{row['id']}",
                 title=row.get("title") or "",
                 text=row.get("text") or "",
-                published=when,
+                published=published,
                 fetched=when,
                 source=row.get("source") or "unknown",
             )

@@ -80,8 +80,9 @@ class StoryClusterer:
         known = self._store.get("a:" + article.id)
         if known is not None:  # replay: nothing changes
             return Assignment(self._story(self._store.resolve(known["s"])), False, known["d"])
-        ts = self._timestamp(article)
-        meta = self._advance(ts)
+        arrival = article.fetched.timestamp()
+        event = self._event_time(article)
+        meta = self._advance(arrival)
         features = extract(article)
         meta["n"] += 1
         df = self._store.count_document(features.vector)
@@ -91,7 +92,7 @@ class StoryClusterer:
         sig = minhash.signature(features.words)
         near = self._near_copy(sig)
         salient = sorted(vector, key=lambda f: (-vector[f], f))[: self.settings.salient]
-        scores = self._scores(vector, title, salient, ts, near[1] if near else None)
+        scores = self._scores(vector, title, salient, event, near[1] if near else None)
         chosen, merged = self._decide(scores)
         near_id = near[0] if near and near[1] == chosen else None
         entry: dict[str, Any] = {
@@ -105,25 +106,30 @@ class StoryClusterer:
             "salient": salient,
             "sig": sig,
             "centrality": scores.get(chosen, 0.0) if chosen else 0.0,
+            "event": event,
+            "arrival": arrival,
+            "seen": article.timestamp.timestamp() if event is None else event,
         }
         is_new = chosen is None
         if chosen is None:
             chosen = self._new_id(article.id)
-            stories.new_story(self._store, chosen, entry, ts)
+            stories.new_story(self._store, chosen, entry)
         for gone in merged:
             stories.merge(self._store, chosen, gone)
-        stories.add_article(self._store, chosen, entry, ts)
+        stories.add_article(self._store, chosen, entry)
         return Assignment(self._story(chosen), is_new, near_id, merged)
 
     # --- steps ------------------------------------------------------------------------
 
-    def _timestamp(self, article: Article) -> float:
-        """Published time, but never more than a day after it was fetched (bad dates)."""
-        latest = article.fetched + timedelta(days=1)
-        return min(article.timestamp, latest).timestamp()
+    @staticmethod
+    def _event_time(article: Article) -> float | None:
+        """Published time (never more than a day after fetching: bad dates); None if unknown."""
+        if article.published is None:
+            return None
+        return min(article.published, article.fetched + timedelta(days=1)).timestamp()
 
     def _advance(self, ts: float) -> dict[str, Any]:
-        """Move the stream clock to ``ts`` if later; close and purge what left the window."""
+        """Move the stream clock (arrival time) to ``ts`` if later; close / purge what left."""
         meta = self._store.meta()
         if meta["clock"] is None or ts > meta["clock"]:
             meta["clock"] = ts
@@ -166,7 +172,7 @@ class StoryClusterer:
         vector: dict[str, float],
         title: dict[str, float],
         salient: list[str],
-        ts: float,
+        event: float | None,
         forced: str | None,
     ) -> dict[str, float]:
         cfg = self.settings
@@ -178,7 +184,9 @@ class StoryClusterer:
             state = self._store.get("v:" + story_id)
             body = dot_over_norm(vector, state["c"], state["cn"])
             headline = dot_over_norm(title, state["h"], state["hn"]) if title else 0.0
-            age = time_factor(ts, state["f"], state["l"], cfg.grace_days, cfg.half_life_days)
+            age = 1.0
+            if event is not None and state["f"] is not None:
+                age = time_factor(event, state["f"], state["l"], cfg.grace_days, cfg.half_life_days)
             scores[story_id] = combined(body, headline, cfg.title_weight) * age
         if forced is not None:
             scores[forced] = max(scores[forced], 1.0)
@@ -192,7 +200,7 @@ class StoryClusterer:
         group = [s for s in ranked if scores[s] >= self.settings.merge_threshold]
         if len(group) < 2:
             return ranked[0], []
-        oldest = min(group, key=lambda s: (self._store.get("v:" + s)["f"], s))
+        oldest = min(group, key=lambda s: (self._store.get("v:" + s)["fa"], s))
         return oldest, [s for s in group if s != oldest]
 
     def _new_id(self, article_id: str) -> str:

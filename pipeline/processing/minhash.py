@@ -2,9 +2,10 @@
 
 Shingles are word 4-grams (hashed from per-word crc32s); a signature is ``PERMUTATIONS``
 32-bit minima of multiply-shift hashes over them; ``BANDS`` bands of ``ROWS`` rows each
-become bucket keys. Two articles whose shingle sets have Jaccard similarity ≥ 0.8 share a bucket with probability > 0.999; a shared
-bucket is then confirmed on the full signatures. The hash constants are derived from fixed
-strings, so signatures are identical in every process (state survives restarts).
+become bucket keys. Two articles whose shingle sets have Jaccard similarity ≥ 0.8 share a
+bucket with probability > 0.999; a shared bucket is then confirmed on the full signatures.
+The hash constants are derived from fixed strings, so signatures are identical in every
+process (state survives restarts).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Story lifecycle in the clusterer's state: open, grow, merge, close, purge.
 
 A story is *open* while it has a working vector ``v:<id>`` and index entries (salient-feature
-postings ``ix:``, MinHash buckets ``b:``); it closes when its last article falls out of the
-window, and its record is purged ``retention`` later. Both happen from the hour queue, so
-each article's cost depends on the window's contents, never on all history.
+postings ``ix:``, MinHash buckets ``b:``); it closes when its last article's arrival falls out
+of the window (``v:<id>`` shrinks to a marker), and its record is purged ``retention`` later.
+Both happen from the hour queue, so each article's cost depends on the window's contents,
+never on all history.
 """
 
 from __future__ import annotations
@@ -32,8 +33,13 @@ def bucket(timestamp: float) -> int:
     return int(timestamp // HOUR)
 
 
-def new_story(store: StateStore, story_id: str, article: dict[str, Any], ts: float) -> None:
-    """Create story ``story_id`` holding only ``article`` (a dict: id, title, source, topics)."""
+def new_story(store: StateStore, story_id: str, article: dict[str, Any]) -> None:
+    """Create empty open story ``story_id`` (its record is filled by ``add_article``).
+
+    Times in the working vector: ``f``/``l`` the span of *published* times (None while no
+    article had one), ``fa``/``la`` first and last arrival (the window follows ``la``).
+    """
+    ts = article["seen"]
     record = {
         "id": story_id,
         "headline": article["title"],
@@ -46,7 +52,20 @@ def new_story(store: StateStore, story_id: str, article: dict[str, Any], ts: flo
         "near_copies": {},
         "merged_from": [],
     }
-    vector = {"c": {}, "cn": 0.0, "h": {}, "hn": 0.0, "p": [], "o": [], "f": ts, "l": ts, "hs": -1.0, "k": None}
+    vector = {
+        "c": {},
+        "cn": 0.0,
+        "h": {},
+        "hn": 0.0,
+        "p": [],
+        "o": [],
+        "f": None,
+        "l": None,
+        "fa": article["arrival"],
+        "la": article["arrival"],
+        "hs": -1.0,
+        "k": None,
+    }
     store.put("s:" + story_id, record)
     store.put("v:" + story_id, vector)
 
@@ -55,12 +74,12 @@ def add_article(
     store: StateStore,
     story_id: str,
     article: dict[str, Any],
-    ts: float,
 ) -> None:
     """Add an article's record, vectors, postings and buckets to open story ``story_id``.
 
     ``article`` holds id, title, source, topics, near (copied id or None), vector, title_vector
-    (both unit length, raw weights), salient (features to post under), sig, centrality.
+    (both unit length), salient (features to post under), sig, centrality, and times: event
+    (published, or None), arrival (fetched), seen (event or arrival, for the record).
     """
     record = store.get("s:" + story_id)
     vector = store.get("v:" + story_id)
@@ -72,12 +91,8 @@ def add_article(
         record["near_copies"][article["id"]] = article["near"]
     vector["cn"] = add_into(vector["c"], article["vector"], CENTROID_CAP)
     vector["hn"] = add_into(vector["h"], article["title_vector"], CENTROID_CAP)
-    if vector["f"] > ts:
-        vector["f"] = ts
-        record["first_seen"] = iso(ts)
-    if vector["l"] < ts:
-        vector["l"] = ts
-        record["last_seen"] = iso(ts)
+    _widen(vector, article["event"], article["arrival"])
+    _widen_record(record, article["seen"], article["seen"])
     if article["title"] and (article["centrality"] > vector["hs"] or not record["headline"]):
         vector["hs"] = article["centrality"]
         record["headline"] = article["title"]
@@ -92,11 +107,29 @@ def add_article(
     for key in band_keys(article["sig"]):
         store.append("b:" + key, article["id"])
     store.put("a:" + article["id"], {"s": story_id, "d": article["near"], "g": article["sig"]})
-    if vector["k"] != bucket(vector["l"]):
-        vector["k"] = bucket(vector["l"])
+    if vector["k"] != bucket(vector["la"]):
+        vector["k"] = bucket(vector["la"])
         store.enqueue(vector["k"], story_id)
     store.put("s:" + story_id, record)
     store.put("v:" + story_id, vector)
+
+
+def _parse(value: str) -> float:
+    return datetime.fromisoformat(value).timestamp()
+
+
+def _widen(vector: dict[str, Any], event: float | None, arrival: float) -> None:
+    if event is not None:
+        vector["f"] = event if vector["f"] is None else min(vector["f"], event)
+        vector["l"] = event if vector["l"] is None else max(vector["l"], event)
+    vector["fa"], vector["la"] = min(vector["fa"], arrival), max(vector["la"], arrival)
+
+
+def _widen_record(record: dict[str, Any], first: float, last: float) -> None:
+    if first < _parse(record["first_seen"]):
+        record["first_seen"] = iso(first)
+    if last > _parse(record["last_seen"]):
+        record["last_seen"] = iso(last)
 
 
 def merge(store: StateStore, keep: str, gone: str) -> None:
@@ -110,10 +143,10 @@ def merge(store: StateStore, keep: str, gone: str) -> None:
     record["merged_from"].extend([gone, *old["merged_from"]])
     vector["cn"] = add_into(vector["c"], old_vector["c"], CENTROID_CAP)
     vector["hn"] = add_into(vector["h"], old_vector["h"], CENTROID_CAP)
-    if old_vector["f"] < vector["f"]:
-        vector["f"], record["first_seen"] = old_vector["f"], old["first_seen"]
-    if old_vector["l"] > vector["l"]:
-        vector["l"], record["last_seen"] = old_vector["l"], old["last_seen"]
+    for event in (old_vector["f"], old_vector["l"]):
+        _widen(vector, event, old_vector["fa"])
+    _widen(vector, None, old_vector["la"])
+    _widen_record(record, _parse(old["first_seen"]), _parse(old["last_seen"]))
     if old_vector["hs"] > vector["hs"] and old["headline"]:
         vector["hs"] = old_vector["hs"]
         record["headline"], record["headline_article"] = old["headline"], old["headline_article"]
@@ -131,7 +164,7 @@ def merge(store: StateStore, keep: str, gone: str) -> None:
             store.put("a:" + article_id, entry)
     for alias in [gone, *old["merged_from"]]:
         store.put("al:" + alias, keep)
-    vector["k"] = bucket(vector["l"])
+    vector["k"] = bucket(vector["la"])
     store.enqueue(vector["k"], keep)
     store.put("s:" + keep, record)
     store.put("v:" + keep, vector)
@@ -143,7 +176,7 @@ def merge(store: StateStore, keep: str, gone: str) -> None:
 def close(store: StateStore, story_id: str) -> None:
     """Take an open story out of the working set: drop its vector and index entries."""
     vector = store.get("v:" + story_id)
-    if vector is None:
+    if vector is None or vector.get("closed"):
         return
     for feature in vector["p"]:
         store.remove("ix:" + feature, story_id)
@@ -155,7 +188,7 @@ def close(store: StateStore, story_id: str) -> None:
             store.remove("b:" + key, article_id)
         entry.pop("g", None)
         store.put("a:" + article_id, entry)
-    store.delete("v:" + story_id)
+    store.put("v:" + story_id, {"closed": True, "la": vector["la"]})
 
 
 def purge(store: StateStore, story_id: str) -> None:
@@ -168,17 +201,13 @@ def purge(store: StateStore, story_id: str) -> None:
     for alias in record["merged_from"]:
         store.delete("al:" + alias)
     store.delete("s:" + story_id)
+    store.delete("v:" + story_id)
 
 
 def last_seen(store: StateStore, story_id: str) -> float:
     """When the story last received an article (-inf if it no longer exists)."""
     vector = store.get("v:" + story_id)
-    if vector is not None:
-        return float(vector["l"])
-    record = store.get("s:" + story_id)
-    if record is None:
-        return float("-inf")
-    return datetime.fromisoformat(record["last_seen"]).timestamp()
+    return float("-inf") if vector is None else float(vector["la"])
 
 
 def sweep(

@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 
 def stream_config(settings: Settings, *, partitions: int = 4,
-                  guarantee: Guarantee = "exactly_once") -> StreamConfig:
+                  guarantee: Guarantee = "at_least_once") -> StreamConfig:
     return StreamConfig(kafka=settings.kafka, prefix=settings.topic_prefix,
                         partitions=partitions, guarantee=guarantee,
                         datadir=settings.data_dir / "faust" / settings.topic_prefix)

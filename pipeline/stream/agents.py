@@ -5,16 +5,17 @@
     any poison input ──▶ dead (with the reason); the stream never stops for it
 
 At-least-once: an event is acknowledged (and its offset committed) only after what it
-produced has been accepted downstream. The story agent marks an article ``seen`` and an
-alert key fired only once Kafka has the enriched article and its alerts, so a crash
-replays rather than loses; the sinks are idempotent, so a replay changes nothing.
+produced has been accepted downstream. The story agent's state changes per event are
+atomic (``pipeline.stream.state``); it marks an article ``seen`` and an alert key fired
+only once Kafka has the enriched article and its alerts, so a crash replays rather than
+loses, and the sinks are idempotent, so a replay changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from faust.types import StreamT
@@ -25,6 +26,7 @@ from pipeline.processing.stages import Stages
 from pipeline.sinks.elasticsearch import ElasticsearchSink
 from pipeline.sinks.notify import Notifier
 from pipeline.stream.codec import Undecodable
+from pipeline.stream.state import JournaledState, PendingWrites
 from pipeline.stream.topics import EnrichedEvent, Pipeline
 
 logger = logging.getLogger(__name__)
@@ -34,33 +36,6 @@ BATCH, BATCH_WITHIN = 500, 0.5
 
 class Failed(Exception):
     """A stage refused its input for good: the reason goes to the dead-letter topic."""
-
-
-class PendingWrites(MutableMapping[str, Any]):
-    """A table seen through writes held back until ``commit`` (after downstream accepted)."""
-
-    def __init__(self, table: MutableMapping[str, Any]) -> None:
-        self.table, self.pending = table, dict[str, Any]()
-
-    def __getitem__(self, key: str) -> Any:
-        return self.pending[key] if key in self.pending else self.table[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.pending[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        raise NotImplementedError("alert keys are never deleted")
-
-    def __iter__(self) -> Iterator[str]:
-        return iter({*self.table, *self.pending})
-
-    def __len__(self) -> int:
-        return len({*self.table, *self.pending})
-
-    def commit(self) -> None:
-        for key, value in self.pending.items():
-            self.table[key] = value
-        self.pending.clear()
 
 
 async def attempt(stage: str, call: Callable[[Any], Any], value: Any) -> Any:
@@ -82,15 +57,23 @@ def register_agents(pipeline: Pipeline, make_stages: StagesFactory, sink: Elasti
                     notifier: Notifier) -> None:
     """Add the four agents and the story agent's tables to the pipeline's app."""
     app, topics = pipeline.app, pipeline.topics
-    cluster = app.Table("cluster-state", partitions=1, key_type=str)
+    cluster = JournaledState(app.Table("cluster-state", partitions=1, key_type=str))
     fired = PendingWrites(app.Table("alert-keys", partitions=1, key_type=str))
     seen = app.Table("seen", partitions=1, key_type=str)
     holder: dict[str, Stages] = {}
 
-    def stages() -> Stages:
+    def stages() -> Stages:  # the story agent's, over its tables (built in its stream)
         if "stages" not in holder:
+            cluster.recover()
             holder["stages"] = make_stages(cluster, fired)
         return holder["stages"]
+
+    def reset() -> None:  # a failed event: drop its writes and the caches that saw them
+        cluster.discard()
+        fired.discard()
+        holder.clear()
+
+    cleaner = make_stages({}, {})  # cleaning is stateless: no tables on the raw partitions
 
     async def forget(_app: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         holder.clear()  # the story agent's caches may be stale once another worker ran it
@@ -109,7 +92,7 @@ def register_agents(pipeline: Pipeline, make_stages: StagesFactory, sink: Elasti
                 await dead("decode", key, raw.error, raw.text)
                 continue
             try:
-                article = await attempt("clean", stages().clean, raw)
+                article = await attempt("clean", cleaner.clean, raw)
             except Failed as exc:
                 await dead("clean", key, str(exc), raw.model_dump_json())
                 continue
@@ -127,9 +110,10 @@ def register_agents(pipeline: Pipeline, make_stages: StagesFactory, sink: Elasti
             try:
                 out = await attempt("enrich", stages().enrich, article)
             except Failed as exc:
-                fired.pending.clear()
+                reset()
                 await dead("enrich", article.id, str(exc), article.model_dump_json())
                 continue
+            cluster.commit()  # atomic: a crash from here on replays onto a complete state
             sent = [await topics["alerts"].send(key=a.story_id, value=a) for a in out.alerts]
             sent.append(await topics["enriched"].send(key=article.id, value=EnrichedEvent(
                 article=out.article, story=out.story, revision=event.message.offset,

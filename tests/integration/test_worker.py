@@ -74,13 +74,15 @@ def test_poison_goes_to_dead_letters_and_the_stream_goes_on(stream_env: StreamEn
     env.wait_for("the good article after the poison", lambda: env.indexed(store) == 1)
 
 
-def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(stream_env: StreamEnv) -> None:
+@pytest.mark.parametrize("kill_after", [1, 200])
+def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
+        stream_env: StreamEnv, kill_after: int) -> None:
     env = stream_env
     raws = articles(n_stories=100)  # 500 articles
     first = env.start_worker()
     env.ingest(raws)
     store = env.store()
-    env.wait_for("a part of the stream indexed", lambda: env.indexed(store) >= 1)
+    env.wait_for("a part of the stream indexed", lambda: env.indexed(store) >= kill_after)
     first.send_signal(signal.SIGKILL)
     first.wait()
     crashed_at = env.indexed(store)
