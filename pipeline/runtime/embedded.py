@@ -13,19 +13,20 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from pipeline.config import Settings
 from pipeline.errors import FetchError, PoisonInputError
 from pipeline.identity import article_id
-from pipeline.models import AlertEvent, DeadLetter, RawArticle
+from pipeline.models import AlertEvent, DeadLetter, FeedSource, RawArticle
 from pipeline.processing.stages import Analysed, Stages
 from pipeline.processing.tag import TopicRule
 from pipeline.sinks.notify import Notifier
-from pipeline.sources.feeds import Poller, record_failure, record_success
+from pipeline.sources.feeds import FeedResult, Poller, record_failure, record_success
 from pipeline.storage.sqlite_store import SqliteStore
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ _worker: Stages | None = None
 
 def _init_worker(topics: list[TopicRule]) -> None:
     global _worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     _worker = Stages(topics, [], {})
 
 
@@ -200,19 +202,29 @@ class EmbeddedRuntime:
             self.store.set_alert_state(event)
 
     # -- polling -------------------------------------------------------------------------
-    async def poll_round(self) -> Stats:
-        self.poller = self.poller or Poller(timeout=self.settings.http_timeout,
-                                            user_agent=self.settings.user_agent)
+    async def poll_round(self, stop: asyncio.Event | None = None) -> Stats:
+        """Fetch every enabled feed concurrently, then process their items feed by feed."""
+        poller = self.poller = self.poller or Poller(timeout=self.settings.http_timeout,
+                                                     user_agent=self.settings.user_agent)
+        feeds = [f for f in self.settings.feeds if f.enabled]
+        states = [self.store.feed_state(f.url) for f in feeds]
+        limit = asyncio.Semaphore(8)
+
+        async def fetch(feed: FeedSource, state: dict[str, Any]) -> FeedResult | FetchError:
+            async with limit:
+                try:
+                    return await poller.poll(feed, state)
+                except FetchError as exc:
+                    return exc
+
+        results = await asyncio.gather(*(fetch(f, s) for f, s in zip(feeds, states, strict=True)))
         stats = Stats()
-        for feed in self.settings.feeds:
-            if not feed.enabled:
-                continue
-            state = self.store.feed_state(feed.url)
-            try:
-                result = await self.poller.poll(feed, state)
-            except FetchError as exc:
-                if record_failure(state, str(exc)):
-                    logger.warning("feed failing url=%s error=%s", feed.url, exc)
+        for feed, state, result in zip(feeds, states, results, strict=True):
+            if stop is not None and stop.is_set():
+                break  # Ctrl-C: every committed batch is whole; stop between feeds
+            if isinstance(result, FetchError):
+                if record_failure(state, str(result)):
+                    logger.warning("feed failing url=%s error=%s", feed.url, result)
                 self.store.put_feed_state(feed.url, state)
                 continue
             for entry, reason in result.rejected:
@@ -231,7 +243,7 @@ class EmbeddedRuntime:
         await self.deliver(self.store.pending_alerts())  # written but not sent last time
         total = Stats()
         while not stop.is_set():
-            round_stats = await self.poll_round()
+            round_stats = await self.poll_round(stop)
             total.add(round_stats)
             logger.info("round processed=%d skipped=%d dead=%d alerts=%d",
                         round_stats.processed, round_stats.skipped, round_stats.dead,
