@@ -10,6 +10,7 @@ Extra cases (Kafka + Elasticsearch) are added by benchmarks/distributed.py when 
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 import os
 import resource
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+EXTRA = ("rules", "extraction", "distributed")  # modules with rows() -> [(name, figures)]
 EVAL = REPO.parent / "shared" / "eval"
 
 
@@ -85,6 +87,10 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--case":
         print(json.dumps(run_case(sys.argv[2])))
         return
+    if len(sys.argv) > 2 and sys.argv[1] == "--rows":
+        module = importlib.import_module(f"benchmarks.{sys.argv[2]}")
+        print(json.dumps(module.rows()))
+        return
     if not EVAL.exists():
         sys.exit(f"benchmark data not found at {EVAL}")
     rows = []
@@ -94,23 +100,23 @@ def main() -> None:
         if proc.returncode != 0:
             sys.exit(f"benchmark {kind} failed:\n{proc.stderr}")
         rows.append((f"embedded ingest, {kind} articles", json.loads(proc.stdout.splitlines()[-1])))
-    extra = REPO / "benchmarks" / "distributed.py"
-    if extra.exists():
-        proc = subprocess.run([sys.executable, "-m", "benchmarks.distributed"],
+    for module in EXTRA:
+        if not (REPO / "benchmarks" / f"{module}.py").exists():
+            continue
+        proc = subprocess.run([sys.executable, "-m", "benchmarks", "--rows", module],
                               capture_output=True, text=True, cwd=REPO)
-        if proc.returncode == 0:
-            for line in proc.stdout.splitlines():
-                name, _, payload = line.partition("\t")
-                rows.append((name, json.loads(payload)))
-        else:
-            print(f"(distributed benchmark skipped: {proc.stderr.strip()[-300:]})")
-    print(f"{'case':44} {'articles':>8} {'seconds':>8} {'art/s':>8} {'peak MB':>8} {'pool MB':>8}")
+        if proc.returncode != 0:
+            print(f"(benchmark {module} failed: {proc.stderr.strip()[-400:]})")
+            continue
+        rows += [(name, row) for name, row in json.loads(proc.stdout.splitlines()[-1])]
+    main_keys = {"articles", "done", "seconds", "rate", "peak_mb", "peak_worker_mb"}
+    print(f"| {'case':44} | {'items':>7} | {'seconds':>8} | {'items/s':>8} | {'peak MB':>8} "
+          f"| {'pool MB':>8} | other |")
+    print(f"|{'-' * 46}|{'-' * 9}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 10}|-------|")
     for name, r in rows:
-        print(f"{name:44} {int(r['done']):>8} {r['seconds']:>8.2f} {r['rate']:>8.1f} "
-              f"{r.get('peak_mb', 0):>8.0f} {r.get('peak_worker_mb', 0):>8.0f}")
-        for key, value in r.items():
-            if key.startswith("p") and key not in ("peak_mb", "peak_worker_mb"):
-                print(f"  {key}: {value:.3f}s")
+        other = ", ".join(f"{k} {v:.3g}" for k, v in r.items() if k not in main_keys)
+        print(f"| {name:44} | {int(r['done']):>7} | {r['seconds']:>8.2f} | {r['rate']:>8.1f} "
+              f"| {r.get('peak_mb', 0):>8.0f} | {r.get('peak_worker_mb', 0):>8.0f} | {other} |")
 
 
 if __name__ == "__main__":

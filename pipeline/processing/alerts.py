@@ -12,8 +12,8 @@ from typing import Any
 from pipeline.errors import QuerySyntaxError
 from pipeline.models import AlertEvent, AlertRule, EnrichedArticle, Story
 from pipeline.processing.tag import document_of
-from pipeline.query.matcher import Document, matches
-from pipeline.query.parser import compile_query
+from pipeline.query.matcher import Document
+from pipeline.query.monitor import QueryMonitor
 
 
 def alert_key(rule: str, story_id: str) -> str:
@@ -30,30 +30,31 @@ class AlertMatcher:
     ) -> None:
         self.rules = list(rules)
         self.state: MutableMapping[str, Any] = {} if state is None else state
-        self._compiled = []
+        self.by_name = {rule.name: rule for rule in self.rules}
+        self.monitor = QueryMonitor()
         for rule in self.rules:
             try:
-                self._compiled.append((rule, compile_query(rule.query)))
+                self.monitor.add(rule.name, rule.query)
             except QuerySyntaxError as exc:
                 raise QuerySyntaxError(f"alert rule {rule.name!r}: {exc}") from exc
 
     def match(self, article: EnrichedArticle, story: Story,
               doc: Document | None = None) -> list[AlertEvent]:
-        if not self._compiled:
+        if not self.rules:
             return []
         doc = doc or document_of(article, topics=article.topics, story=story.id)
         events: list[AlertEvent] = []
-        for rule, node in self._compiled:
+        for standing, _match in self.monitor.match(doc):
+            rule = self.by_name[standing.name]
             key = alert_key(rule.name, story.id)
             if key in self.state or len(story.sources) < rule.min_sources:
                 continue
             if any(alert_key(rule.name, old) in self.state for old in story.merged_from):
                 continue  # fired already for a story that merged into this one
-            if matches(node, doc).matched:
-                self.state[key] = article.id
-                events.extend(
-                    AlertEvent(rule=rule.name, story_id=story.id, article_id=article.id,
-                               headline=story.headline, query=rule.query, channel=channel)
-                    for channel in rule.channels
-                )
+            self.state[key] = article.id
+            events.extend(
+                AlertEvent(rule=rule.name, story_id=story.id, article_id=article.id,
+                           headline=story.headline, query=rule.query, channel=channel)
+                for channel in rule.channels
+            )
         return events

@@ -6,7 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.errors import QuerySyntaxError
 from pipeline.models import Article, TopicMatch
-from pipeline.query.matcher import Document, matches
+from pipeline.query.matcher import Document
+from pipeline.query.monitor import QueryMonitor
 from pipeline.query.parser import compile_query
 
 
@@ -41,15 +42,15 @@ class Tagger:
 
     def __init__(self, topics: list[TopicRule] | tuple[TopicRule, ...]) -> None:
         self.topics = list(topics)
-        self._compiled = [(t, compile_query(t.query)) for t in self.topics]
+        self.monitor = QueryMonitor()
+        for topic in self.topics:
+            self.monitor.add(topic.name, topic.query)
 
     def tag(self, article: Article, doc: Document | None = None) -> list[TopicMatch]:
         doc = doc or document_of(article)
         out = []
-        for topic, node in self._compiled:
-            result = matches(node, doc)
-            if result.matched:
-                evidence = [(word if f == "text" else f"{f}:{word}", start, end)
-                            for f, word, start, end in result.evidence]
-                out.append(TopicMatch(topic=topic.name, query=topic.query, evidence=evidence))
+        for standing, result in self.monitor.match(doc):
+            evidence = [(word if f == "text" else f"{f}:{word}", start, end)
+                        for f, word, start, end in result.evidence]
+            out.append(TopicMatch(topic=standing.name, query=standing.query, evidence=evidence))
         return out

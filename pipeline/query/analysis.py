@@ -15,10 +15,11 @@ from typing import NamedTuple
 import Stemmer
 
 # Lucene's EnglishAnalyzer.ENGLISH_STOP_WORDS_SET, as Elasticsearch's `english` uses.
-STOP_WORDS = frozenset(
-    "a an and are as at be but by for if in into is it no not of on or such that the their "
-    "then there these they this to was will with".split()
-)
+STOP_WORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
+    "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
+    "these", "they", "this", "to", "was", "will", "with",
+})
 
 _TOKEN = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 _stemmer = Stemmer.Stemmer("porter")

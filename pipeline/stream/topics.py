@@ -108,6 +108,9 @@ def create_app(config: StreamConfig, **app_options: Any) -> Pipeline:
         broker_heartbeat_interval=min(3.0, config.session_timeout / 3),
         **app_options,
     )
+    # The story agent writes hundreds of table keys per article; Faust's default buffer of
+    # 100 pending changelog records would log "producer buffer full" for every event.
+    app.producer.buffer.max_messages = 10_000
     pipeline = Pipeline(config, app)
     for key, spec in TOPICS.items():
         pipeline.topics[key] = app.topic(
