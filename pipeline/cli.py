@@ -275,6 +275,41 @@ def stories(as_json: JsonOpt = False, backend: BackendOpt = None) -> None:
     console.print(table)
 
 
+@app.command()
+def explain(
+    article_id: Annotated[str, typer.Argument(help="An article id (see export/search).")],
+    as_json: JsonOpt = False,
+    backend: BackendOpt = None,
+) -> None:
+    """Why an article got each topic: the query, the words that matched and where."""
+    store = _store(settings(backend))
+    finder = getattr(store, "article", None)
+    article = finder(article_id) if finder else next(
+        (a for a in store.export() if a.id == article_id), None)
+    if article is None:
+        err.print(f"no article with id {article_id!r}: ids are in `newswire export` and "
+                  "`newswire search --json`")
+        raise typer.Exit(1)
+    if as_json:
+        _dump({"id": article.id, "title": article.title, "story_id": article.story_id,
+               "topics": [m.model_dump() for m in article.topic_matches]})
+        return
+    console.print(f"[bold]{article.title}[/bold]  ({article.source}, story {article.story_id})",
+                  highlight=False)
+    if not article.topic_matches:
+        console.print("no topic matched")
+    for match in article.topic_matches:
+        console.print(f"\n[bold cyan]{match.topic}[/bold cyan]  query: {match.query}",
+                      highlight=False, markup=True)
+        for word, start, end in match.evidence:
+            where, _, surface = word.rpartition(":") if word.startswith(("title:", "author:")) \
+                else ("text", "", word)
+            context = article.text[max(0, start - 50):end + 50].replace("\n", " ") \
+                if where == "text" else (article.title if where == "title" else article.author)
+            console.print(f"  {surface!r} at {where}[{start}:{end}]  …{context}…",
+                          highlight=False, markup=False)
+
+
 @alerts_app.command("log")
 def alerts_log(as_json: JsonOpt = False, backend: BackendOpt = None) -> None:
     """The alerts that fired: rule, story, time, channel, delivery state."""
