@@ -55,13 +55,15 @@ CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, data TEXT NOT NULL);
 
 
 def meta_tokens(article: EnrichedArticle) -> str:
-    """Keyword fields as single FTS tokens (``topic:nato source:cnn``)."""
+    """Keyword fields as single FTS tokens (``topic:nato source:cnn``), plus author terms."""
     def tok(field: str, value: str) -> str:
         return f"{field}:{keyword_token(value)}"
     parts = [tok("topic", t) for t in article.topics]
     parts += [tok("source", article.source), tok("story", article.story_id)]
     if article.lang:
         parts.append(tok("lang", article.lang))
+    if article.author:  # author terms: candidates for author: queries (the matcher confirms)
+        parts.append(analyzed_string(article.author))
     return " ".join(parts)
 
 
