@@ -177,7 +177,10 @@ def extract(
                                           "with the rule that dropped each.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the clean stage on one file: main text and metadata (debugging aid)."""
+    """Run the clean stage on one file: main text and metadata (debugging aid).
+
+    Lines the embedded runtime learned as junk for the page's source (its --url host)
+    are dropped as ``learned-source-junk``."""
     from pipeline.models import RawArticle
     from pipeline.processing.clean import Cleaner
     from pipeline.processing.extract import decode_html
@@ -186,7 +189,7 @@ def extract(
     is_html = file.suffix.lower() in (".html", ".htm") or b"<html" in data[:2000].lower()
     raw = RawArticle(url=url, html=decode_html(data) if is_html else None,
                      text=None if is_html else data.decode("utf-8", errors="replace"))
-    result = Cleaner().explain(raw)
+    result = Cleaner().explain(raw, _learned_junk(raw))
     if as_json:
         _dump({"article": article_record_plain(result.article) if result.article else None,
                "error": result.error,
@@ -203,8 +206,23 @@ def extract(
         raise typer.Exit(1)
     a = result.article
     console.print(f"[bold]{a.title}[/bold]\n{a.author or ''} {a.published or ''} {a.source} "
-                  f"{a.lang or ''}\n", highlight=False)
+                  f"{a.lang or ''} {a.canonical_url or ''}\n", highlight=False)
     console.print(a.text, highlight=False, markup=False)
+
+
+def _learned_junk(raw: Any) -> frozenset[str]:
+    """The junk the embedded runtime learned for the page's source (by --url), if any."""
+    from pipeline.processing.source_junk import SourceJunk, junk_source
+    from pipeline.storage.sqlite_store import SqliteStore
+
+    cfg = settings()
+    if cfg.backend == "kafka" or not cfg.db_path.exists():
+        return frozenset()
+    store = SqliteStore(cfg.db_path)
+    try:
+        return SourceJunk(store.mapping("source_junk")).known(junk_source(raw))
+    finally:
+        store.close()
 
 
 def article_record_plain(a: Any) -> dict[str, Any]:

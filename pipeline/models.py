@@ -81,6 +81,8 @@ class Article(Record):
     lang: str | None = None
     feed_url: str | None = None
     fetched: datetime = Field(default_factory=utcnow)
+    site_name: str | None = None
+    canonical_url: str | None = None
 
     _utc = field_validator("published", "fetched")(_as_utc)
 

@@ -4,7 +4,9 @@
                                 ├─▶ lines ─normalise─▶ junk rules ─▶ head (dateline, headline,
     text / summary ─────────────┘       byline) ─▶ duplicates ─▶ paragraphs + metadata ─▶ Article
 
-Every line of input gets a verdict: kept, dropped by a named rule, or moved into a
+Every line of input gets a verdict: kept, dropped by a named rule (including
+``learned-source-junk``: lines learned as junk for the article's source, passed in as
+``learned`` fingerprints by the runtime, see ``source_junk.py``), or moved into a
 metadata field. ``Cleaner.explain`` returns those verdicts (``newswire extract
 --explain`` prints them); ``Cleaner.clean`` returns the article. Pages with no usable
 text raise ``NotAnArticle`` (consent, paywall, bot challenge, error page, empty).
@@ -28,8 +30,17 @@ from pipeline.processing.extract import (
     is_fragment,
     looks_like_html,
 )
+from pipeline.processing.metadata import search_author
 from pipeline.processing.normalize import repair, squash
-from pipeline.processing.textpass import KEEP, TITLE_SEPARATOR, TextPass, Verdict, text_pass
+from pipeline.processing.source_junk import fingerprint, is_candidate
+from pipeline.processing.textpass import (
+    KEEP,
+    LEARNED,
+    TITLE_SEPARATOR,
+    TextPass,
+    Verdict,
+    text_pass,
+)
 from pipeline.processing.walls import wall_reason
 
 __all__ = ["KEEP", "Cleaner", "Explanation", "Verdict", "detect_language", "text_pass"]
@@ -57,22 +68,40 @@ class Explanation:
     def dropped(self) -> list[Verdict]:
         return [v for v in self.verdicts if not v.kept]
 
+    @property
+    def candidates(self) -> list[str]:
+        """Fingerprints of the lines that may be a source's junk (short lines that no fixed
+        rule dropped), for ``SourceJunk.observe``."""
+        return [fingerprint(v.line) for v in self.verdicts
+                if v.rule in (KEEP, LEARNED) and is_candidate(v.line)]
+
+    @property
+    def signature(self) -> str:
+        """A key of the article's body (its longest kept line): copies share it."""
+        kept = self.kept
+        return fingerprint(max(kept, key=len)) if kept else ""
+
 
 class Cleaner:
-    """Turns a RawArticle into a clean Article; stateless and safe to share."""
+    """Turns a RawArticle into a clean Article; stateless and safe to share.
 
-    def clean(self, raw: RawArticle) -> Article:
+    ``learned`` (optional everywhere) holds the fingerprints of lines learned as junk for
+    the raw's source; without it only the fixed rules apply.
+    """
+
+    def clean(self, raw: RawArticle, learned: frozenset[str] = frozenset()) -> Article:
         """Raises ``InvalidInput`` (no body at all) or ``NotAnArticle`` (no usable text)."""
-        return self._run(raw).article  # type: ignore[return-value]
+        return self.run(raw, learned).article  # type: ignore[return-value]
 
-    def explain(self, raw: RawArticle) -> Explanation:
+    def explain(self, raw: RawArticle, learned: frozenset[str] = frozenset()) -> Explanation:
         """Like ``clean`` but returns every line's verdict; refusals go in ``error``."""
         try:
-            return self._run(raw)
+            return self.run(raw, learned)
         except (InvalidInput, NotAnArticle) as exc:
             return Explanation(error=str(exc))
 
-    def _run(self, raw: RawArticle) -> Explanation:
+    def run(self, raw: RawArticle, learned: frozenset[str] = frozenset()) -> Explanation:
+        """The article with every line's verdict; raises like ``clean``."""
         url = str(raw.url)
         extracted: Extracted | None = None
         if raw.html and raw.html.strip():
@@ -89,7 +118,8 @@ class Cleaner:
             body = raw.summary
         else:
             raise InvalidInput(f"article {url} has neither html nor text")
-        work = text_pass(body, known_title=raw.title or (extracted.title if extracted else None))
+        work = text_pass(body, known_title=raw.title or (extracted.title if extracted else None),
+                         learned=learned)
         text = "\n\n".join(v.line for v in work.verdicts if v.kept)
         self._refuse_non_articles(text, body, raw, extracted)
         title = _title(raw, extracted, work, text)
@@ -98,10 +128,12 @@ class Cleaner:
             url=url,
             title=title,
             text=text,
-            author=raw.author or (extracted.author if extracted else None) or work.author,
+            author=raw.author or _author(extracted, work),
             published=raw.published or (extracted.published if extracted else None)
             or work.published,
             source=_source(raw, extracted),
+            site_name=(extracted.sitename if extracted else None) or raw.source,
+            canonical_url=extracted.canonical_url if extracted else None,
             lang=detect_language(text),
             feed_url=raw.feed_url,
             fetched=raw.fetched,
@@ -152,6 +184,16 @@ def _title(raw: RawArticle, extracted: Extracted | None, work: TextPass, text: s
     first = text.split("\n", 1)[0]
     words = first.split()
     return " ".join(words[:12]) + (" …" if len(words) > 12 else "") if words else "(untitled)"
+
+
+def _author(extracted: Extracted | None, work: TextPass) -> str | None:
+    """Meta tags, else the page's byline elements, else a byline line in the text."""
+    if extracted is None:
+        return work.author
+    if extracted.author:
+        return extracted.author
+    found = search_author(extracted.tree) if extracted.tree is not None else None
+    return found or work.author
 
 
 def _source(raw: RawArticle, extracted: Extracted | None) -> str:

@@ -38,6 +38,8 @@ class Analysed:
     article: Article
     document: Document
     matches: list[TopicMatch]
+    junk_candidates: list[str] = field(default_factory=list)  # for SourceJunk.observe
+    signature: str = ""  # the article body's key (copies share it)
 
 
 @dataclass
@@ -66,9 +68,20 @@ class Stages:
         self.clusterer = StoryClusterer(cluster_state)
         self.alerts = AlertMatcher(rules, alert_state)
 
-    def clean(self, raw: RawArticle) -> Article:
-        """Raises PoisonInputError subclasses for input that cannot become an article."""
-        return self.cleaner.clean(raw)
+    def clean(self, raw: RawArticle, learned: frozenset[str] = frozenset()) -> Article:
+        """Raises PoisonInputError subclasses for input that cannot become an article.
+
+        ``learned``: fingerprints of lines learned as junk for the raw's source."""
+        return self.cleaner.clean(raw, learned)
+
+    def prepare(self, raw: RawArticle, learned: frozenset[str] = frozenset()) -> Analysed:
+        """clean + analyse, keeping the lines the runtime feeds back to ``SourceJunk``."""
+        explained = self.cleaner.run(raw, learned)
+        assert explained.article is not None  # run() raises rather than refuse quietly
+        analysed = self.analyse(explained.article)
+        analysed.junk_candidates = explained.candidates
+        analysed.signature = explained.signature
+        return analysed
 
     def analyse(self, article: Article) -> Analysed:
         """Stateless: analysis chain and topics."""

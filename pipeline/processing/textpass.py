@@ -14,8 +14,10 @@ from datetime import datetime
 
 from pipeline.processing import header, junk
 from pipeline.processing.normalize import normalize_text, repair, squash
+from pipeline.processing.source_junk import fingerprint, is_candidate
 
 KEEP = "keep"
+LEARNED = "learned-source-junk"
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
 _HEAD_WINDOW = 8  # how many kept lines from the top may hold a dateline, headline or byline
 _REPORTING_CHARS = 250  # kept text before a comment widget for it to end the article
@@ -45,8 +47,14 @@ class TextPass:
     published: datetime | None = None
 
 
-def text_pass(body: str, known_title: str | None = None) -> TextPass:
-    """Normalise and clean ``body``; return the verdict of each of its lines."""
+def text_pass(
+    body: str, known_title: str | None = None, learned: frozenset[str] = frozenset()
+) -> TextPass:
+    """Normalise and clean ``body``; return the verdict of each of its lines.
+
+    ``learned`` holds fingerprints of lines learned as junk for the article's source
+    (``source_junk.py``); they are dropped unless that would take most of the text.
+    """
     lines = normalize_text(body)
     work = TextPass(verdicts=[])
     kept: list[int] = []  # indices into work.verdicts of kept lines
@@ -60,13 +68,29 @@ def text_pass(body: str, known_title: str | None = None) -> TextPass:
             work.verdicts.append(Verdict(line, "comment-tail" if in_tail else "comment-widget"))
             continue
         rule = junk.classify_line(line)
+        if rule is None and learned and is_candidate(line) and fingerprint(line) in learned:
+            rule = LEARNED
         if rule is None:
             kept.append(len(work.verdicts))
             line = junk.strip_trailing_prompt(line)
         work.verdicts.append(Verdict(line, rule or KEEP))
+    if learned:
+        kept = _only_trim(work.verdicts, kept)
     _head(work, kept, known_title)
     _deduplicate(work)
     return work
+
+
+def _only_trim(verdicts: list[Verdict], kept: list[int]) -> list[int]:
+    """Undo learned drops that would take most of the text (a source's template-like
+    articles must not vanish); return the indices of kept lines."""
+    dropped = sum(len(v.line) for v in verdicts if v.rule == LEARNED)
+    if not dropped or dropped <= sum(len(verdicts[i].line) for i in kept):
+        return kept
+    for i, verdict in enumerate(verdicts):
+        if verdict.rule == LEARNED:
+            verdicts[i] = Verdict(verdict.line, KEEP)
+    return [i for i, v in enumerate(verdicts) if v.kept]
 
 
 def _has_reporting(verdicts: list[Verdict]) -> bool:

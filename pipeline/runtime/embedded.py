@@ -23,6 +23,7 @@ from pipeline.config import Settings
 from pipeline.errors import FetchError, PoisonInputError
 from pipeline.identity import article_id
 from pipeline.models import AlertEvent, DeadLetter, FeedSource, RawArticle
+from pipeline.processing.source_junk import SourceJunk, junk_source
 from pipeline.processing.stages import Analysed, Stages
 from pipeline.processing.tag import TopicRule
 from pipeline.sinks.notify import Notifier
@@ -43,18 +44,20 @@ def _init_worker(topics: list[TopicRule]) -> None:
     _worker = Stages(topics, [], {})
 
 
-def _prepare(stages: Stages, raw: RawArticle) -> Analysed | str:
+def _prepare(stages: Stages, raw: RawArticle,
+             learned: frozenset[str] = frozenset()) -> Analysed | str:
     """Clean, analyse and tag one raw article, or the reason it is poison."""
     try:
-        return stages.analyse(stages.clean(raw))
+        return stages.prepare(raw, learned)
     except PoisonInputError as exc:
         return f"{type(exc).__name__}: {exc}"
 
 
-def _prepare_many(raws: list[RawArticle]) -> list[Analysed | str]:
-    """Process-pool entry: the stateless stages for a slice of a batch."""
+def _prepare_many(items: list[tuple[RawArticle, frozenset[str]]]) -> list[Analysed | str]:
+    """Process-pool entry: the stateless stages for a slice of a batch (each raw with the
+    junk learned for its source)."""
     assert _worker is not None, "worker not initialised"
-    return [_prepare(_worker, raw) for raw in raws]
+    return [_prepare(_worker, raw, learned) for raw, learned in items]
 
 
 def _chunks(items: Iterable[RawArticle], size: int) -> Iterator[list[RawArticle]]:
@@ -95,6 +98,7 @@ class EmbeddedRuntime:
         self.store = SqliteStore(settings.db_path)
         self.stages = Stages(list(settings.topics), list(settings.rules),
                              self.store.mapping("cluster"), self.store.mapping("alerts"))
+        self.source_junk = SourceJunk(self.store.mapping("source_junk"))
         self.notifier = Notifier(settings.data_dir, out=out)
         self.poller = poller
         self._pool: ProcessPoolExecutor | None = None
@@ -144,6 +148,8 @@ class EmbeddedRuntime:
                     self._dead(stats, "clean", result, raw.model_dump_json(), rid)
                 else:
                     fired += self._assign_one(rid, result, stats)
+                    self.source_junk.observe(junk_source(raw), result.junk_candidates,
+                                             result.signature)
             self.store.commit()
         except BaseException:
             self.store.rollback()
@@ -174,7 +180,7 @@ class EmbeddedRuntime:
 
     async def _clean_all(self, items: list[tuple[str, RawArticle]]) -> list[Cleaned]:
         """The stateless stages; in the process pool (both cores) for larger batches."""
-        raws = [raw for _, raw in items]
+        raws = [(raw, self.source_junk.known(junk_source(raw))) for _, raw in items]
         if len(items) >= POOL_MIN and (os.cpu_count() or 1) > 1:
             workers = os.cpu_count() or 1
             self._pool = self._pool or ProcessPoolExecutor(
@@ -186,7 +192,7 @@ class EmbeddedRuntime:
                        for i in range(0, len(raws), size)]
             results = [r for chunk in await asyncio.gather(*futures) for r in chunk]
         else:
-            results = [_prepare(self.stages, raw) for raw in raws]
+            results = [_prepare(self.stages, raw, learned) for raw, learned in raws]
         return [(rid, raw, result) for (rid, raw), result in zip(items, results, strict=True)]
 
     async def deliver(self, events: list[AlertEvent]) -> None:

@@ -177,11 +177,21 @@ def test_html_page(tmp_path: Path) -> None:
     assert article.title == "Town council approves new cycle lanes"
     assert article.author == "Maria Jensen"
     assert article.published is not None and article.published.date().isoformat() == "2024-03-05"
-    assert article.source == "The Valley Courier"
+    assert article.source == article.site_name == "The Valley Courier"
+    assert article.canonical_url is None  # the fixture declares none
     paragraphs = _lines(article.text)
     assert len(paragraphs) == 4 and paragraphs[0].startswith("The town council voted")
     for junk in ("ADVERTISEMENT", "Share", "Most read", "cookie", "©", "Home"):
         assert junk not in article.text
+
+
+def test_canonical_url_and_timestamp_from_the_page() -> None:
+    html = (FIXTURES / "clean_article.html").read_text(encoding="utf-8").replace(
+        "<head>", '<head><link rel="canonical" href="/news/cycle-lanes?ref=canon">', 1)
+    article = Cleaner().clean(RawArticle(url="https://www.valley-courier.example/x?utm=1",
+                                         html=html))
+    assert article.canonical_url == "https://www.valley-courier.example/news/cycle-lanes?ref=canon"
+    assert article.published == datetime(2024, 3, 5, 9, 30, tzinfo=UTC)  # article:published_time
 
 
 def test_consent_page_is_not_an_article() -> None:
