@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-EXTRA = ("rules", "extraction", "distributed")  # modules with rows() -> [(name, figures)]
+# Modules whose rows() -> [(name, figures)] join the table when present.
+EXTRA = ("rules", "extraction", "distributed", "feeds")
 EVAL = REPO.parent / "shared" / "eval"
 
 
