@@ -1,6 +1,6 @@
 """The distributed runtime: Kafka carries the stream, Faust runs the stages, ES serves search.
 
-    newswire poll     feeds ──▶ <prefix>.raw                       (run_poller)
+    newswire poll     feeds ──▶ <prefix>.raw                       (run_poller, --shard i/n)
     newswire ingest   archive ──▶ <prefix>.raw                     (ingest_to_kafka)
     newswire worker   the agents of pipeline.stream.agents         (run_worker)
     search / stories / export / alerts log  ──▶ Elasticsearch      (search_store)
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import hashlib
 import logging
+import time
 from collections.abc import Iterable, MutableMapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -23,17 +24,20 @@ import faust
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
-from elasticsearch import Elasticsearch
+from elasticsearch import ConnectionError as ESConnectionError
+from elasticsearch import ConnectionTimeout, Elasticsearch
 
 from pipeline.config import Settings
-from pipeline.errors import FetchError, SinkUnavailable
+from pipeline.errors import SinkUnavailable
 from pipeline.identity import article_id
-from pipeline.models import DeadLetter, RawArticle
+from pipeline.models import DeadLetter, FeedSource, RawArticle
 from pipeline.processing.stages import Stages
 from pipeline.sinks.elasticsearch import ElasticsearchSink
 from pipeline.sinks.notify import Notifier
-from pipeline.sources.feeds import Poller, record_failure, record_success
+from pipeline.sources.feeds import Poller
+from pipeline.sources.scheduler import FeedScheduler
 from pipeline.storage.elasticsearch_store import ElasticsearchStore, IndexNames, install
+from pipeline.storage.sqlite_store import SqliteStore
 from pipeline.stream.agents import register_agents
 from pipeline.stream.codec import ModelCodec
 from pipeline.stream.topics import TOPICS, Guarantee, Pipeline, StreamConfig, create_app
@@ -57,11 +61,23 @@ def search_store(settings: Settings) -> ElasticsearchStore:
     return ElasticsearchStore.connect(settings.elasticsearch, settings.index_prefix)
 
 
-def setup_elasticsearch(settings: Settings) -> None:
-    """Install the index templates and create the aliased indices (idempotent)."""
+def setup_elasticsearch(settings: Settings, *, wait: float = 120.0) -> None:
+    """Install the index templates and create the aliased indices (idempotent).
+
+    Waits up to ``wait`` seconds for Elasticsearch to answer (it may still be starting)."""
     client = Elasticsearch(settings.elasticsearch, request_timeout=30)
+    deadline = time.monotonic() + wait
     try:
-        install(client, index_names(settings))
+        while True:
+            try:
+                install(client, index_names(settings))
+                return
+            except (ESConnectionError, ConnectionTimeout) as exc:
+                if time.monotonic() > deadline:
+                    raise SinkUnavailable(f"Elasticsearch at {settings.elasticsearch}: {exc}",
+                                          retry_after=5) from exc
+                logger.warning("elasticsearch unreachable at=%s", settings.elasticsearch)
+                time.sleep(2)
     finally:
         client.close()
 
@@ -151,56 +167,47 @@ async def ingest_to_kafka(settings: Settings, raws: Iterable[RawArticle]) -> int
         return await producer.send(raws)
 
 
+def poller_state_path(settings: Settings) -> Path:
+    """The poller's SQLite file: feed schedule, health and article identity keys."""
+    return settings.data_dir / f"{settings.topic_prefix}-poller.db"
+
+
 async def run_poller(settings: Settings, *, once: bool = False,
-                     stop: asyncio.Event | None = None) -> int:
-    """Poll every feed into ``<prefix>.raw`` in rounds; feed state in data_dir (JSON)."""
+                     stop: asyncio.Event | None = None, shard: tuple[int, int] = (0, 1)) -> int:
+    """Poll feeds into ``<prefix>.raw``, each on its own schedule (``once``: every owned
+    feed once). Schedule, health and identity live in ``poller_state_path`` (SQLite, WAL),
+    so they survive restarts and are shared by poller processes on this data dir; with
+    ``shard=(i, n)`` this process polls only the feeds whose URL hashes to i (mod n)."""
     stop = stop or asyncio.Event()
-    state_path = settings.data_dir / f"{settings.topic_prefix}-feeds.json"
-    states = _load_states(state_path)
-    poller = Poller(timeout=settings.http_timeout, user_agent=settings.user_agent)
+    store = SqliteStore(poller_state_path(settings))
+    poller = Poller.from_settings(settings)
+    scheduler = FeedScheduler(poller, store, concurrency=settings.poll_concurrency, shard=shard,
+                              alert_channel=settings.feed_alerts,
+                              notify=Notifier(settings.data_dir).deliver)
     total = 0
     try:
         async with RawProducer(stream_config(settings)) as producer:
+            async def sink(feed: FeedSource, raws: list[RawArticle],
+                           rejected: list[tuple[str, str]]) -> int:
+                for entry, reason in rejected:  # each bad entry dead-lettered once
+                    key = "dead:" + hashlib.sha1(f"{entry}\x1f{reason}".encode()).hexdigest()
+                    if store.article_for_keys([key]) is None:
+                        await producer.dead(DeadLetter(stage="poll", error=reason, payload=entry))
+                        store.remember_keys(key, [key])
+                return await producer.send(raws)
+
             while not stop.is_set():
-                total += await _poll_round(settings, poller, producer, states)
-                _save_states(state_path, states)
+                report = await scheduler.run_round(settings.feeds, sink, force=once, stop=stop)
+                total += report.new_items
+                logger.info("poll round polled=%d not_modified=%d failed=%d sent=%d",
+                            report.polled, report.not_modified, report.failed,
+                            report.new_items)
                 if once:
                     break
+                wait = scheduler.sleep_for(settings.feeds, settings.poll_interval)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=settings.poll_interval)
+                    await asyncio.wait_for(stop.wait(), timeout=max(1.0, wait))
     finally:
         await poller.close()
+        store.close()
     return total
-
-
-async def _poll_round(settings: Settings, poller: Poller, producer: RawProducer,
-                      states: dict[str, dict[str, Any]]) -> int:
-    sent = 0
-    for feed in (f for f in settings.feeds if f.enabled):
-        state = states.setdefault(feed.url, {})
-        try:
-            result = await poller.poll(feed, state)
-        except FetchError as exc:
-            if record_failure(state, str(exc)):
-                logger.warning("feed failing url=%s error=%s", feed.url, exc)
-            continue
-        for entry, reason in result.rejected:
-            await producer.dead(DeadLetter(stage="poll", error=reason, payload=entry))
-        count = await producer.send(result.articles)
-        if record_success(result.state, count):
-            logger.warning("feed recovered url=%s", feed.url)
-        states[feed.url] = result.state
-        sent += count
-    logger.info("poll round sent=%d", sent)
-    return sent
-
-
-def _load_states(path: Path) -> dict[str, dict[str, Any]]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
-def _save_states(path: Path, states: dict[str, dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(states, default=str), encoding="utf-8")
-    tmp.replace(path)

@@ -67,7 +67,7 @@ class JournaledState(PendingWrites):
 
     def commit(self) -> None:
         if self.pending or self.deleted:
-            self.table[JOURNAL] = {"set": self.pending, "del": sorted(self.deleted)}
+            self.table[JOURNAL] = {"set": dict(self.pending), "del": sorted(self.deleted)}
         super().commit()
 
     def recover(self) -> None:
