@@ -20,10 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from evaluation.paths import eval_dir
+
 REPO = Path(__file__).resolve().parents[1]
 # Modules whose rows() -> [(name, figures)] join the table when present.
 EXTRA = ("rules", "extraction", "distributed", "feeds")
-EVAL = REPO.parent / "shared" / "eval"
+EVAL = eval_dir()
 
 
 def text_archive(path: Path) -> int:

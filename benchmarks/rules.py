@@ -12,13 +12,13 @@ import json
 import random
 import time
 from collections import Counter
-from pathlib import Path
 
+from evaluation.paths import eval_dir
 from pipeline.query.analysis import STOP_WORDS
 from pipeline.query.matcher import Document
 from pipeline.query.monitor import QueryMonitor
 
-EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "clustering"
+EVAL = eval_dir() / "clustering"
 SHAPES = ["{a} AND {b}", "{a} OR {b}", '"{a} {b}"~3', "{a} AND {b} AND NOT {c}",
           "({a} OR {b}) AND {c}", "title:{a}", "{a} AND topic:{t}", "{a}"]
 

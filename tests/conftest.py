@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+from evaluation.paths import REPO, shared_root
+
+SHARED = shared_root()
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

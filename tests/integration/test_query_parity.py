@@ -21,7 +21,7 @@ from pipeline.query.matcher import matches
 from pipeline.sinks.elasticsearch import ElasticsearchSink
 from pipeline.storage.elasticsearch_store import ElasticsearchStore, IndexNames, install
 from pipeline.storage.sqlite_store import SqliteStore
-from tests.conftest import REPO
+from tests.conftest import REPO, SHARED
 from tests.fixtures.corpus import corpus
 
 pytestmark = pytest.mark.integration
@@ -58,7 +58,7 @@ QUERIES = [
 def _build_articles() -> list[EnrichedArticle]:
     settings = load_settings(REPO / "config", env={})
     stages = Stages(list(settings.topics), [], {}, {})
-    seeds = sorted((REPO.parent / "shared" / "seeds").glob("0*.txt"))
+    seeds = sorted((SHARED / "seeds").glob("0*.txt"))
     raws = [RawArticle(url=f"https://{p.name[:3]}.seed.example/a", text=p.read_text(),
                        source=f"Seed outlet {p.name[:3]}", author=None) for p in seeds]
     raws += [RawArticle(**{k: v for k, v in rec.items() if k != "event"}) for rec in corpus()]
