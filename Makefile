@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-unit check bench eval services-start services-stop clean
+.PHONY: install run test test-unit check bench eval services-start services-stop clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,16 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/newswire run
 
+# Debian's Chromium for the browser tests (tests/browser), installed when missing.
+# Playwright drives it; its own browser download does not work on these machines.
+CHROMIUM ?= /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+chromium:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium; }
+
 # The whole suite against real Kafka + Elasticsearch, started and stopped here.
-test: $(STAMP)
+test: $(STAMP) chromium
 	scripts/services start
 	$(BIN)/python -m pytest -q -p no:cacheprovider; status=$$?; scripts/services stop; exit $$status
 

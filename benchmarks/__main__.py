@@ -24,7 +24,7 @@ from evaluation.paths import eval_dir
 
 REPO = Path(__file__).resolve().parents[1]
 # Modules whose rows() -> [(name, figures)] join the table when present.
-EXTRA = ("rules", "extraction", "distributed", "feeds")
+EXTRA = ("rules", "extraction", "distributed", "feeds", "search", "alerts")
 EVAL = eval_dir()
 
 

@@ -2,6 +2,11 @@
 
     python -m evaluation.clustering [--eval-dir ../shared/eval] [--no-baseline]
 
+Datasets: the two labelled dev sets (``gva_incidents``, ``ecbplus``) and ``synthetic``, the
+project's own fictional corpus (``tests/fixtures/corpus.py``: 283 articles of 80 events of six
+kinds in 20 invented places, template sentences shared by every event of a kind; gold label
+``event``). It checks that events of one kind in different places stay apart.
+
 Each dataset is streamed through a fresh ``StoryClusterer`` in ``published`` order: dated
 articles are sorted (stably) into the positions dated articles hold in the file, undated
 ones keep their file position, stay undated and arrive (``fetched``) at the stream clock.
@@ -29,7 +34,8 @@ from pipeline.errors import PoisonInputError
 from pipeline.models import Article
 from pipeline.processing.cluster import StoryClusterer
 
-DATASETS = ("gva_incidents", "ecbplus")
+DATASETS = ("gva_incidents", "ecbplus", "synthetic")
+SYNTHETIC = "synthetic"  # generated, not read from the eval directory
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 
 
@@ -62,9 +68,28 @@ def score(predicted: list[str], gold: list[str]) -> Scores:
     return Scores(precision, recall, _f1(precision, recall), _f1(b_p, b_r), len(sizes_p))
 
 
+def synthetic_rows() -> list[dict[str, Any]]:
+    """The fictional corpus as dataset rows (``id``, ``story`` = its gold ``event``)."""
+    from tests.fixtures.corpus import corpus
+
+    return [dict(r, id=f"syn-{n}", story=r["event"]) for n, r in enumerate(corpus())]
+
+
+def dataset(eval_dir: Path, name: str) -> list[dict[str, Any]]:
+    """Rows of a named dataset in stream order."""
+    if name == SYNTHETIC:
+        return order(synthetic_rows())
+    return load(eval_dir / "clustering" / f"{name}.jsonl")
+
+
 def load(path: Path) -> list[dict[str, Any]]:
-    """Rows of a dataset in stream order (see the module docstring)."""
+    """Rows of a dataset file in stream order (see the module docstring)."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return order(rows)
+
+
+def order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Dated rows sorted (stably) into the positions dated rows hold; undated ones stay."""
     dated = [i for i, r in enumerate(rows) if r.get("published")]
     ordered = sorted((rows[i] for i in dated), key=lambda r: str(r["published"]))
     out = list(rows)
@@ -188,7 +213,7 @@ def baseline(items: list[Article], gold: list[str]) -> tuple[float, Scores]:
 
 
 def evaluate(eval_dir: Path, name: str, use_cleaner: bool = True) -> tuple[Scores, float]:
-    rows = load(eval_dir / "clustering" / f"{name}.jsonl")
+    rows = dataset(eval_dir, name)
     items = articles(rows, use_cleaner)
     predicted, rate = run_stream(items)
     return score(predicted, [r["story"] for r in rows]), rate
@@ -202,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     print(f"cleaner: {'off' if args.no_clean or _cleaner() is None else 'on'}")
     for name in DATASETS:
-        rows = load(args.eval_dir / "clustering" / f"{name}.jsonl")
+        rows = dataset(args.eval_dir, name)
         items = articles(rows, not args.no_clean)
         gold = [r["story"] for r in rows]
         predicted, rate = run_stream(items)

@@ -14,14 +14,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.cli_alerts import alerts_app
+from pipeline.cli_feeds import feeds_app
+from pipeline.cli_web import kibana_app, story, web, web_beside
 from pipeline.config import Settings, load_settings
 from pipeline.errors import ConfigError, QuerySyntaxError
 from pipeline.models import EnrichedArticle, Story
 
 app = typer.Typer(help="newswire: watch news feeds, cluster stories, search, alert.",
                   no_args_is_help=True, add_completion=False)
-alerts_app = typer.Typer(help="Alert rules and the alerts that fired.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(kibana_app, name="kibana")
+app.command()(web)
+app.command()(story)
 console = Console()
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -81,6 +87,9 @@ def _dump(value: Any) -> None:
 def run(
     once: Annotated[bool, typer.Option("--once", help="One polling round, drain, exit.")] = False,
     backend: BackendOpt = None,
+    serve: Annotated[bool, typer.Option("--web", help="Also serve the search page on "
+                                        "127.0.0.1 (see `newswire web`).")] = False,
+    web_port: Annotated[int, typer.Option("--web-port", help="Port for --web.")] = 8000,
 ) -> None:
     """Poll every feed in config/feeds.yaml continuously; process, index, alert (Ctrl-C stops)."""
     cfg = settings(backend)
@@ -96,7 +105,8 @@ def run(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         try:
-            stats = await runtime.run(once=once, stop=stop)
+            async with web_beside(cfg, web_port if serve else None):
+                stats = await runtime.run(once=once, stop=stop)
         finally:
             await runtime.close()
         err.print(f"processed {stats.processed} articles, {len(stats.new_stories)} new "
@@ -254,29 +264,72 @@ def export(backend: BackendOpt = None) -> None:
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help='Lucene syntax: "frozen assets", NATO AND '
-                                         'membership, topic:nato, title:pact, sanction*')],
+    query: Annotated[str | None, typer.Argument(help='Lucene syntax: "frozen assets", NATO AND '
+                                                'membership, topic:nato, title:pact, sanction*'
+                                                ' (optional with filters)')] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="Only this topic, e.g. nato.")]
+    = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only this source (outlet).")]
+    = None,
+    since: Annotated[str | None, typer.Option("--since", help="Published on or after: "
+                                              "YYYY-MM-DD or now-7d.")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only this language, e.g. en.")]
+    = None,
+    by_story: Annotated[bool, typer.Option("--by-story", help="One row per story (its best "
+                                           "hit), stories in order of their best hit.")] = False,
+    page: Annotated[int, typer.Option("--page", min=1, help="Page of --limit hits.")] = 1,
     as_json: JsonOpt = False,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Most hits to show.")] = 20,
     backend: BackendOpt = None,
 ) -> None:
-    """Full-text search with highlighted snippets."""
-    store = _store(settings(backend))
+    """Full-text search with highlighted snippets, filters and paging.
+
+    Filters are ANDed onto the query (--topic nato → AND topic:"nato"), so they work on
+    both backends. Example: newswire search pact --topic nato --since 2024-06-01 --by-story"""
+    from pipeline.web.service import Reader
+
+    cfg = settings(backend)
     try:
-        hits = store.search(query, limit=limit)
+        found = Reader(_store(cfg), cfg).search(query, topic=topic, source=source, lang=lang,
+                                                since=since, page=page, limit=limit,
+                                                facets=False)
     except QuerySyntaxError as exc:
         err.print(f"[red]query error:[/red] {exc}")
         raise typer.Exit(2) from exc
     if as_json:
-        _dump({"query": query, "total": len(hits),
-               "hits": [h.model_dump(mode="json") for h in hits]})
+        record: dict[str, Any] = {"query": found.composed, "page": found.page,
+                                  "has_next": found.has_next, "total": len(found.hits),
+                                  "hits": [h.model_dump(mode="json") for h in found.hits]}
+        if by_story:
+            record["stories"] = [g.model_dump(mode="json") for g in found.groups]
+        _dump(record)
         return
-    table = Table("score", "title", "source", "published", "story", "snippet", show_lines=True)
-    for h in hits:
-        table.add_row(f"{h.score:.2f}", h.title, h.source,
-                      h.published.date().isoformat() if h.published else "", h.story_id,
-                      h.snippet.replace("[[", "[bold yellow]").replace("]]", "[/bold yellow]"))
-    console.print(table if hits else "no hits")
+    if by_story:
+        table = Table("story", "headline", "articles", "sources", "best hit", show_lines=True)
+        for g in found.groups:
+            table.add_row(g.story_id, g.headline, str(g.article_count), ", ".join(g.sources),
+                          _marked(g.hits[0].snippet))
+    else:
+        table = Table("score", "title", "source", "published", "story", "snippet",
+                      show_lines=True)
+        for h in found.hits:
+            table.add_row(f"{h.score:.2f}", h.title, h.source,
+                          h.published.date().isoformat() if h.published else "", h.story_id,
+                          _marked(h.snippet))
+    console.print(table if found.hits else "no hits")
+    if found.has_next:
+        err.print(f"more hits: --page {found.page + 1}")
+
+
+def _marked(snippet: str) -> str:
+    """A snippet as rich markup: the text escaped, [[matches]] in bold yellow."""
+    import re
+
+    from rich.markup import escape
+
+    parts = re.split(r"\[\[|\]\]", snippet)
+    return "".join(f"[bold yellow]{escape(p)}[/bold yellow]" if i % 2 else escape(p)
+                   for i, p in enumerate(parts))
 
 
 @app.command()
@@ -328,60 +381,29 @@ def explain(
                           highlight=False, markup=False)
 
 
-@alerts_app.command("log")
-def alerts_log(as_json: JsonOpt = False, backend: BackendOpt = None) -> None:
-    """The alerts that fired: rule, story, time, channel, delivery state."""
-    events = _store(settings(backend)).alert_log()
-    records = [{"rule": e.rule, "story_id": e.story_id, "article_id": e.article_id,
-                "headline": e.headline, "fired": e.fired.isoformat(), "channel": e.channel,
-                "state": e.state, "error": e.error} for e in events]
-    if as_json:
-        _dump({"alerts": records})
-        return
-    table = Table("fired", "rule", "story", "headline", "channel", "state")
-    for r in records:
-        table.add_row(r["fired"][:19], r["rule"], r["story_id"], r["headline"], r["channel"],
-                      r["state"])
-    console.print(table)
-
-
-@app.command()
-def feeds(as_json: JsonOpt = False) -> None:
-    """Feed health: state, last success, failures, last error, items."""
-    from pipeline.storage.sqlite_store import SqliteStore
-
-    cfg = settings()
-    known = SqliteStore(cfg.db_path).feed_states()
-    rows = []
-    for feed in cfg.feeds:
-        st = known.get(feed.url, {})
-        rows.append({"url": feed.url, "title": st.get("title") or feed.name,
-                     "state": st.get("state", "new"), "last_success": st.get("last_success"),
-                     "failures": st.get("failures", 0), "last_error": st.get("last_error"),
-                     "items_total": st.get("items_total", 0)})
-    if as_json:
-        _dump({"feeds": rows})
-        return
-    table = Table("state", "title", "url", "items", "failures", "last error")
-    for r in rows:
-        table.add_row(str(r["state"]), str(r["title"] or ""), str(r["url"]), str(r["items_total"]),
-                      str(r["failures"]), str(r["last_error"] or ""))
-    console.print(table)
-
-
 # -- distributed ----------------------------------------------------------------------------
 @app.command()
-def poll(once: Annotated[bool, typer.Option("--once")] = False) -> None:
+def poll(once: Annotated[bool, typer.Option("--once")] = False,
+         shard: Annotated[str, typer.Option(help="i/N: poll the feeds this process owns "
+                                            "(URL hash mod N), e.g. 0/2 and 1/2")] = "0/1",
+         ) -> None:
     """Kafka backend: poll feeds into newswire.raw."""
     from pipeline.runtime.distributed import run_poller
-    asyncio.run(run_poller(settings("kafka"), once=once))
+    index, _, count = shard.partition("/")
+    asyncio.run(run_poller(settings("kafka"), once=once, shard=(int(index), int(count or 1))))
 
 
 @app.command()
-def worker() -> None:
-    """Kafka backend: run the Faust agents (clean, enrich, index, alert)."""
+def worker(role: Annotated[str, typer.Option(
+        "--role", help="all | stateless (clean, index, deliver; run several) | stateful "
+        "(the story agent, once)")] = "all") -> None:
+    """Kafka backend: run the Faust agents (clean, enrich, index, alert).
+
+    Example: `newswire worker --role stateful` beside two `newswire worker --role stateless`."""
     from pipeline.runtime.distributed import run_worker
-    run_worker(settings("kafka"))
+    if role not in ("all", "stateless", "stateful"):
+        raise typer.BadParameter("--role must be all, stateless or stateful")
+    run_worker(settings("kafka"), role=role)  # type: ignore[arg-type]
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ Files in the config directory (all optional but feeds.yaml for ``run``):
     alerts.yaml     ``rules: [{name, query, channels, mode, min_sources}]``
 Environment variables override settings: NEWSWIRE_DATA_DIR, NEWSWIRE_BACKEND,
 NEWSWIRE_KAFKA, NEWSWIRE_ELASTICSEARCH, NEWSWIRE_POLL_INTERVAL, NEWSWIRE_TOPIC_PREFIX,
-NEWSWIRE_INDEX_PREFIX. Nothing else in newswire reads the environment.
+NEWSWIRE_INDEX_PREFIX, NEWSWIRE_KAFKA_PARTITIONS. Nothing else in newswire reads the environment.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.errors import ConfigError
 from pipeline.models import AlertRule, FeedSource
@@ -31,6 +31,7 @@ _ENV = {
     "poll_interval": "NEWSWIRE_POLL_INTERVAL",
     "topic_prefix": "NEWSWIRE_TOPIC_PREFIX",
     "index_prefix": "NEWSWIRE_INDEX_PREFIX",
+    "kafka_partitions": "NEWSWIRE_KAFKA_PARTITIONS",
 }
 
 
@@ -49,10 +50,38 @@ class Settings(BaseModel):
     poll_interval: float = Field(default=300.0, gt=0, description="seconds between rounds")
     http_timeout: float = Field(default=20.0, gt=0)
     user_agent: str = "newswire/0.1 (+https://github.com/newswire)"
+    # feed polling (pipeline.sources): per-feed adaptive interval within these bounds
+    feed_min_interval: float = Field(default=60.0, gt=0, description="seconds, fastest poll")
+    feed_max_interval: float = Field(default=21600.0, gt=0, description="seconds, slowest")
+    feed_max_backoff: float = Field(default=86400.0, gt=0, description="seconds, on failure")
+    poll_concurrency: int = Field(default=32, ge=1, description="feeds fetched at once")
+    host_concurrency: int = Field(default=2, ge=1, description="requests at once per host")
+    host_min_delay: float = Field(default=0.5, ge=0, description="seconds between starts")
+    feed_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    allow_private_redirects: bool = False
+    feed_alerts: str | None = Field(default=None, description="alert channel for broken "
+                                    "or stale feeds: console, jsonl:PATH or webhook:URL")
+    # Kafka backend (pipeline.runtime.distributed): topic layout and worker batches
+    kafka_partitions: int = Field(default=4, ge=1, description="partitions of the raw and "
+                                  "enriched topics (the scaled-out stages), e.g. 4")
+    worker_batch: int = Field(default=200, ge=1, description="events per worker batch: one "
+                              "state journal, one Kafka round trip, one bulk request")
+    worker_batch_within: float = Field(default=0.2, gt=0, description="seconds a worker "
+                                       "waits to fill a batch before processing it")
     story_window_hours: float = Field(default=72.0, gt=0)
     feeds: tuple[FeedSource, ...] = ()
     topics: tuple[TopicRule, ...] = ()
     rules: tuple[AlertRule, ...] = ()
+
+    @field_validator("feed_alerts")
+    @classmethod
+    def _alert_channel(cls, value: str | None) -> str | None:
+        from pipeline.sinks.notify import ChannelError, Notifier
+
+        try:
+            return None if value is None else Notifier.validate(value)
+        except ChannelError as exc:
+            raise ValueError(str(exc)) from exc
 
     @property
     def db_path(self) -> Path:

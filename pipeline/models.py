@@ -40,6 +40,9 @@ class FeedSource(Record):
     name: str | None = None
     enabled: bool = True
     fetch_full_text: bool = False
+    headers: dict[str, str] | None = None  # extra request headers (e.g. a token)
+    user_agent: str | None = None  # overrides the user_agent setting for this feed
+    proxy: str | None = None  # e.g. http://proxy.example:3128 or socks5://...
 
     @field_validator("url")
     @classmethod
@@ -132,10 +135,31 @@ class Story(Record):
 
 
 AlertMode = Literal["new", "update", "digest"]
+AlertKind = Literal["new", "update", "digest"]
+_DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(value: object) -> object:
+    """``90``, ``"90s"``, ``"30m"``, ``"1h"``, ``"2d"`` -> seconds."""
+    if isinstance(value, str) and value[-1:] in _DURATION and value[:-1].strip():
+        try:
+            return float(value[:-1]) * _DURATION[value[-1]]
+        except ValueError:
+            pass
+    return value
 
 
 class AlertRule(Record):
-    """A named query; fires once per story that matches it."""
+    """A named query; fires once per story that matches it.
+
+    Conditions (all optional): ``topics`` (the article or its story has at least one),
+    ``min_sources`` (distinct outlets in the story), ``languages`` (the article's).
+    Modes: ``new`` fires once per story; ``update`` also fires again whenever the story
+    has grown by ``grow_by`` sources since the last alert, at most once per ``throttle``
+    seconds; ``digest`` lists the matching stories in one message per ``digest_every``
+    (``hourly``, or ``daily`` at ``digest_at`` UTC). Webhook channels are signed with the
+    secret in the environment variable ``secret_env`` (or ``secrets[channel spec]``).
+    """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     query: str = Field(min_length=1)
@@ -143,13 +167,38 @@ class AlertRule(Record):
     channels: list[str] = Field(default_factory=lambda: ["console"])
     mode: AlertMode = "new"
     min_sources: int = Field(default=1, ge=1)
+    topics: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    grow_by: int = Field(default=2, ge=1, description="update mode: new sources to fire again")
+    throttle: float = Field(default=3600.0, ge=0, description="update mode: seconds between")
+    digest_every: Literal["hourly", "daily"] = "daily"
+    digest_at: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    secret_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    secrets: dict[str, str] = Field(default_factory=dict)  # channel spec -> env variable
+
+    _throttle = field_validator("throttle", mode="before")(_seconds)
+
+    @field_validator("languages", "topics")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        return [v.strip().lower() for v in value if v.strip()]
 
 
 DeliveryState = Literal["pending", "delivered", "failed"]
 
 
+class DigestItem(Record):
+    """One story listed in a digest alert."""
+
+    story_id: str
+    article_id: str
+    headline: str
+    sources: int = 1
+
+
 class AlertEvent(Record):
-    """One alert: rule × story, keyed so that it is sent once."""
+    """One alert: rule × story × event (``new``, ``update`` at N sources, ``digest`` of a
+    period), keyed so that it is sent once per channel."""
 
     rule: str
     story_id: str
@@ -160,12 +209,22 @@ class AlertEvent(Record):
     channel: str = "console"
     state: DeliveryState = "pending"
     error: str | None = None
+    kind: AlertKind = "new"
+    sources: int | None = None  # distinct sources in the story when it fired
+    url: str | None = None  # the article that made it fire
+    stories: list[DigestItem] = Field(default_factory=list)  # digest: the stories listed
+    attempts: int = 0
 
     _utc = field_validator("fired")(_as_utc)
 
     @property
     def key(self) -> str:
         return f"{self.rule}\x1f{self.story_id}"
+
+    @property
+    def event(self) -> str:
+        """The event part of the (rule, story, event) key: ``new``, ``update:N``, ``digest``."""
+        return f"update:{self.sources}" if self.kind == "update" else self.kind
 
 
 class DeadLetter(Record):

@@ -2,9 +2,16 @@
 
     Article ──features──▶ near-copy check (MinHash-LSH buckets of open articles)
                        └─▶ candidate stories (postings of its salient features, open stories only)
-                             └─▶ score each: TF-IDF cosine of body and title, names, numbers,
-                                 discounted by time distance ──▶ join best ≥ threshold,
+                             └─▶ score each: TF-IDF cosine of body and title with the story's
+                                 centroid (names and numbers are features too), × name
+                                 agreement, × time distance ──▶ join best ≥ threshold,
                                  merge others ≥ merge threshold, or start a new story
+
+IDF comes from the stream, so sentences every outlet repeats (templates, boilerplate) fade.
+Two stories of the same kind (two earthquakes) share vocabulary but not names: when both
+sides name places or people and share few of them, the score is cut (``name_agreement``).
+Merging two existing stories needs more than one article close to both: the two stories'
+centroids must be alike and agree on names as well, so stories do not chain.
 
 Cost per article depends on the open window (capped postings, capped candidates), never
 on history. All state is in the mapping given to the constructor (see cluster_state.py);
@@ -17,6 +24,7 @@ import logging
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from operator import itemgetter
 from typing import Any
 
 from pipeline.models import Article, Story
@@ -27,8 +35,11 @@ from pipeline.processing.similarity import (
     TIME_GRACE_DAYS,
     TIME_HALF_LIFE_DAYS,
     TITLE_WEIGHT,
+    Vector,
     combined,
     dot_over_norm,
+    idfs,
+    names_conflict,
     normalized,
     time_factor,
     weigh,
@@ -52,10 +63,12 @@ class ClusterSettings:
     """The knobs; defaults are what the evaluation harness measured."""
 
     threshold: float = 0.13  # join the best story at or above this score
-    merge_threshold: float = 0.45  # an article this close to two stories merges them
+    merge_threshold: float = 0.45  # an article this close to two stories may merge them...
+    story_merge: float = 0.3  # ...if the two stories are this alike themselves
     near_copy: float = 0.8  # estimated shingle Jaccard for a near-copy
     candidates: int = 10  # stories scored per article
-    salient: int = 24  # features an article is looked up and posted under
+    salient: int = 32  # features an article is looked up and posted under
+    name_penalty: float = 0.1  # score factor when the two sides' headline names conflict
     title_weight: float = TITLE_WEIGHT  # share of the title cosine in the score
     grace_days: float = TIME_GRACE_DAYS  # no time discount this close to a story's span
     half_life_days: float = TIME_HALF_LIFE_DAYS  # the discount halves every this many days
@@ -85,14 +98,19 @@ class StoryClusterer:
         meta = self._advance(arrival)
         features = extract(article)
         meta["n"] += 1
+        n = meta["n"]
         df = self._store.count_document(features.vector)
         self._store.put("meta", meta)
-        vector = normalized(weigh(features.vector, meta["n"], df))
-        title = normalized(weigh(features.title, meta["n"], df))
+        idf_of = idfs(features.vector, n, df)
+        vector = normalized(weigh(features.vector, idf_of))
+        title = normalized(weigh(features.title, idf_of))
         sig = minhash.signature(features.words)
-        near = self._near_copy(sig)
-        salient = sorted(vector, key=lambda f: (-vector[f], f))[: self.settings.salient]
-        scores = self._scores(vector, title, salient, event, near[1] if near else None)
+        bands = minhash.band_keys(sig)
+        near = self._near_copy(sig, bands)
+        ranked = sorted(sorted(vector.items()), key=itemgetter(1), reverse=True)  # ties: by name
+        salient = [f for f, _ in ranked[: self.settings.salient]]
+        title_names = features.title_names
+        scores = self._scores(vector, title, title_names, salient, event, near[1] if near else None)
         chosen, merged = self._decide(scores)
         near_id = near[0] if near and near[1] == chosen else None
         entry: dict[str, Any] = {
@@ -103,8 +121,10 @@ class StoryClusterer:
             "near": near_id,
             "vector": vector,
             "title_vector": title,
+            "title_names": title_names,
             "salient": salient,
             "sig": sig,
+            "bands": bands,
             "centrality": scores.get(chosen, 0.0) if chosen else 0.0,
             "event": event,
             "arrival": arrival,
@@ -136,13 +156,19 @@ class StoryClusterer:
             window = self.window.total_seconds()
             if meta["closed"] is None or stories.bucket(ts - window) - 1 > meta["closed"]:
                 stories.sweep(self._store, meta, ts, window, self.retention.total_seconds())
+            day = int(ts // 86400)
+            if meta.get("pruned") is None:
+                meta["pruned"] = day
+            elif day > meta["pruned"]:
+                meta["pruned"] = day
+                self._store.prune_df(meta["n"])
         return meta
 
-    def _near_copy(self, sig: list[int]) -> tuple[str, str] | None:
+    def _near_copy(self, sig: list[int], bands: list[str]) -> tuple[str, str] | None:
         """(original article id, its story id) if an open article is a near-copy of this one."""
         best: tuple[float, str] | None = None
         seen: set[str] = set()
-        for key in minhash.band_keys(sig):
+        for key in bands:
             for other in self._store.get("b:" + key) or []:
                 if other in seen:
                     continue
@@ -171,6 +197,7 @@ class StoryClusterer:
         self,
         vector: dict[str, float],
         title: dict[str, float],
+        title_names: list[str],
         salient: list[str],
         event: float | None,
         forced: str | None,
@@ -187,19 +214,39 @@ class StoryClusterer:
             age = 1.0
             if event is not None and state["f"] is not None:
                 age = time_factor(event, state["f"], state["l"], cfg.grace_days, cfg.half_life_days)
-            scores[story_id] = combined(body, headline, cfg.title_weight) * age
+            names = self._name_factor(title_names, vector, state["tn"], state["c"])
+            scores[story_id] = combined(body, headline, cfg.title_weight) * age * names
         if forced is not None:
             scores[forced] = max(scores[forced], 1.0)
         return scores
 
+    def _name_factor(self, names_a: list[str], a: Vector, names_b: list[str], b: Vector) -> float:
+        """``name_penalty`` if the two sides' headline names conflict (``names_conflict``)."""
+        return self.settings.name_penalty if names_conflict(names_a, a, names_b, b) else 1.0
+
+    def _stories_alike(self, a: str, b: str) -> float:
+        """How alike two open stories are: centroid cosines (body, titles) × name factor."""
+        va, vb = self._store.get("v:" + a), self._store.get("v:" + b)
+        body = dot_over_norm(va["c"], vb["c"], va["cn"] * vb["cn"] or 1.0)
+        titles = dot_over_norm(va["h"], vb["h"], va["hn"] * vb["hn"] or 1.0)
+        names = self._name_factor(va["tn"], va["c"], vb["tn"], vb["c"])
+        return combined(body, titles, self.settings.title_weight) * names
+
     def _decide(self, scores: dict[str, float]) -> tuple[str | None, list[str]]:
         """(story to join or None for a new one, stories to merge into it)."""
+        cfg = self.settings
         ranked = sorted(scores, key=lambda s: (-scores[s], s))
-        if not ranked or scores[ranked[0]] < self.settings.threshold:
+        if not ranked or scores[ranked[0]] < cfg.threshold:
             return None, []
-        group = [s for s in ranked if scores[s] >= self.settings.merge_threshold]
+        best = ranked[0]
+        group = [best] + [
+            s
+            for s in ranked[1:]
+            if scores[s] >= cfg.merge_threshold
+            and self._stories_alike(best, s) >= cfg.story_merge
+        ]
         if len(group) < 2:
-            return ranked[0], []
+            return best, []
         oldest = min(group, key=lambda s: (self._store.get("v:" + s)["fa"], s))
         return oldest, [s for s in group if s != oldest]
 

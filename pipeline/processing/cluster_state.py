@@ -1,7 +1,9 @@
 """The clusterer's state, as small JSON values under short keys of the mapping it is given.
 
-    meta            {"n": articles seen, "clock": newest timestamp, "closed": last closed bucket}
-    df:<feature>    document frequency of a feature (words, e:names, n:numbers)
+    meta            {"n": articles seen, "clock": newest timestamp, "closed": last closed bucket,
+                     "pruned": day of the last df pruning}
+    df:<feature>    document frequency of a feature (words, e:names, n:numbers); pruned
+                    daily once rarer than 1 in ``IDF_RATIO_CAP`` articles (IDF saturates)
     a:<article>     {"s": story, "d": copied article or null, "g": MinHash signature (while open)}
     s:<story>       the Story record (pydantic JSON dump)
     v:<story>       working vector of an open story (see cluster.py); absent once closed
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
 from typing import Any
+
+from pipeline.processing.similarity import IDF_RATIO_CAP
 
 _MISSING = object()
 CACHE_LIMIT = 500_000
@@ -98,14 +102,32 @@ class StateStore:
     def count_document(self, features: Iterable[str]) -> dict[str, int]:
         """Count one more document holding ``features``; their new document frequencies."""
         counts = {}
-        get, cache, state = self.get, self._cache, self._state
+        cache, state, get = self._cache, self._state, self.get
         for feature in features:
             key = "df:" + feature
-            counts[feature] = cache[key] = state[key] = (get(key) or 0) + 1
+            count = cache.get(key, _MISSING)
+            if count is _MISSING:
+                count = get(key)
+            counts[feature] = cache[key] = state[key] = (count or 0) + 1
         return counts
 
     def df(self, feature: str) -> int:
         return int(self.get("df:" + feature) or 0)
+
+    def prune_df(self, n_docs: int) -> int:
+        """Drop counts of features rarer than 1 in ``IDF_RATIO_CAP`` documents; how many.
+
+        Their IDF is already the saturated maximum, as with no count at all, so no score
+        changes now; it bounds the counts kept to ``features per article × IDF_RATIO_CAP``.
+        """
+        floor = (n_docs + 1.0) / IDF_RATIO_CAP - 0.5  # df ≤ floor: IDF saturated
+        if floor < 1:
+            return 0
+        state = self._state
+        gone = [k for k in list(state) if k.startswith("df:") and (state.get(k) or 0) <= floor]
+        for key in gone:
+            self.delete(key)
+        return len(gone)
 
     # --- stories ----------------------------------------------------------------------
 

@@ -6,6 +6,7 @@
                 │            names  "e:stem"    capitalised proper nouns and name phrases
                 │            numbers "n:13"     digits, number words, ages ("4-year-old")
                 ├── title    title words only (for the headline-level similarity)
+                ├── title_names  the names in the title (what the article is about)
                 └── words    the body's lower-cased words (MinHash shingles for near-copies)
 
 Pure functions over text; the same article always gives the same features, in any process.
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pipeline.models import Article
 from pipeline.query.analysis import analyze_word
 
-LEAD_TOKENS = 400  # body words looked at: the lead carries the event; the tail carries furniture
+LEAD_CHARS = 2400  # body looked at (~400 words): the lead carries the event; the tail, furniture
 TITLE_BOOST = 1.5
 NAME_BOOST = 2.5
 NUMBER_BOOST = 1.0
@@ -32,6 +33,7 @@ _NAME_RUN = re.compile(
     r"(?<![\w'’])(?:[A-Z][\w'’.&-]*)(?:\s+(?:(?:of|de|del|la|van|von|al|bin)\s+)?[A-Z][\w'’.&-]*)*"
 )
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_COMPOUND = re.compile(r"-[a-z]")  # "Ex-mayor", "Anti-war": a capitalised compound, no name
 _SENTENCE_END = re.compile(r"[.!?\"”:]\s*$|\n\s*$")
 _COUNTS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -47,23 +49,33 @@ _OPENERS = (
     "this that these those there here when while after before during since if what who why how "
     "mr mrs ms dr police officials authorities according"
 )
-_NOT_NAMES = frozenset(_OPENERS.split())
+# Capitalised but naming no one in particular: days, months, titles before a name.
+_GENERIC = (
+    "monday tuesday wednesday thursday friday saturday sunday january february march april "
+    "june july august september october november december mayor president judge gov sen rep "
+    "officer sgt lt capt chief detective minister prime secretary governor senator"
+)
+_NOT_NAMES = frozenset(_OPENERS.split()) | frozenset(_GENERIC.split())
 
 
-_TERMS: dict[str, str] = {}
+_TERMS: dict[str, str] = {}  # word → analysed term ("" for stop words and bare numbers)
+_NAME_TERMS: dict[str, str] = {}  # capitalised word → analysed name stem ("" if none)
+_RUNS: dict[str, tuple[str, tuple[str, ...]]] = {}  # capitalised run → its name features
+_SUBLINEAR = [0.0] + [1.0 + math.log(n) for n in range(1, 64)]  # 1 + log(count)
 
 
 @dataclass(slots=True)
 class Features:
     vector: dict[str, float] = field(default_factory=dict)
     title: dict[str, float] = field(default_factory=dict)
+    title_names: list[str] = field(default_factory=list)  # "e:" features named in the title
     words: list[str] = field(default_factory=list)  # lower-cased body words, for shingles
 
 
 def _sublinear(counts: Mapping[str, int], boost: float, into: dict[str, float]) -> None:
-    log = math.log
+    log, table, get = math.log, _SUBLINEAR, into.get
     for key, count in counts.items():
-        into[key] = into.get(key, 0.0) + boost * (1.0 + log(count))
+        into[key] = get(key, 0.0) + boost * (table[count] if count < 64 else 1.0 + log(count))
 
 
 def _count(counts: dict[str, int], key: str) -> None:
@@ -72,79 +84,147 @@ def _count(counts: dict[str, int], key: str) -> None:
 
 def _analyse(word: str) -> str:
     """The analysed term of a word ("" for stop words and bare numbers), cached."""
-    if len(_TERMS) > 200_000:
-        _TERMS.clear()
     term = analyze_word(word) or ""
     _TERMS[word] = term = "" if term.isdigit() else term
     return term
 
 
-def _word_terms(text: str, limit: int) -> tuple[list[str], list[str]]:
-    """(analysed terms, lower-cased words) of the first ``limit`` words of text."""
-    words = _WORD.findall(text, 0, len(text))[:limit]
-    known = list(map(_TERMS.get, words))
-    if None in known:
-        known = [_analyse(w) if t is None else t for w, t in zip(words, known, strict=True)]
-    return [t for t in known if t], [w.lower() for w in words]
+def _term_counts(word_counts: Mapping[str, int]) -> dict[str, int]:
+    """Counts of analysed terms from counts of (lower-cased) words; stop words dropped."""
+    terms = _TERMS
+    if len(terms) > 200_000:
+        terms.clear()
+    for word in [w for w in word_counts if w not in terms]:
+        _analyse(word)
+    counts: dict[str, int] = {}
+    get = counts.get
+    for word, n in word_counts.items():
+        term = terms[word]
+        if term:
+            counts[term] = get(term, 0) + n
+    return counts
+
+
+def _name_term(part: str) -> str:
+    term = _NAME_TERMS.get(part)
+    if term is None:
+        if len(_NAME_TERMS) > 200_000:
+            _NAME_TERMS.clear()
+        word = part.strip(".,'’-&")
+        generic = word.lower() in _NOT_NAMES or _COMPOUND.search(word) is not None
+        term = "" if generic else analyze_word(word) or ""
+        _NAME_TERMS[part] = term
+    return term
+
+
+def _runs(run: str) -> list[list[str]]:
+    """A capitalised run's words, split at line breaks and after a sentence's full stop."""
+    if "\n" not in run and "." not in run:
+        return [run.split()]
+    out: list[list[str]] = []
+    for line in run.split("\n"):
+        parts: list[str] = []
+        for part in line.split():
+            parts.append(part)
+            if part[-1] == "." and len(part) > 5:  # "Aster." ends a sentence; "Gov." no
+                out.append(parts)
+                parts = []
+        if parts:
+            out.append(parts)
+    return out
+
+
+def _title_names(title: str, body_names: Mapping[str, int]) -> list[str]:
+    """The names in a headline; its first word too when the body names it (not just opens)."""
+    names = set(_names(title))
+    match = _NAME_RUN.match(title)
+    if match:
+        stem = _name_term(match.group().split()[0])
+        if stem and "e:" + stem in body_names:
+            names.add("e:" + stem)
+    return sorted(names)
+
+
+def _run_features(run: str) -> tuple[str, tuple[str, ...]]:
+    """A capitalised run's name features, cached: (a lone first word's feature or "",
+    the rest). The lone word counts only when it does not open a sentence."""
+    cached = _RUNS.get(run)
+    if cached is None:
+        lone, features = "", list[str]()
+        for n, parts in enumerate(_runs(run)):
+            if len(parts) == 1:
+                if n == 0:  # later lone words follow a full stop or line break: openers
+                    stem = _name_term(parts[0])
+                    lone = "e:" + stem if stem else ""
+                continue
+            kept = [s for s in map(_name_term, parts) if s]
+            features.extend("e:" + s for s in kept)
+            if len(kept) > 1:
+                features.append("e:" + "_".join(kept))
+        if len(_RUNS) > 200_000:
+            _RUNS.clear()
+        cached = _RUNS[run] = (lone, tuple(features))
+    return cached
 
 
 def _names(text: str) -> dict[str, int]:
     """Capitalised runs of words ("Fairmont Terrace", "NATO"), minus sentence openers."""
     counts: dict[str, int] = {}
+    get = counts.get
     for match in _NAME_RUN.finditer(text):
-        parts = match.group().split()
-        start = match.start()
-        sentence_start = start == 0 or bool(_SENTENCE_END.search(text[max(0, start - 4) : start]))
-        stems = [analyze_word(p.strip(".'’-&")) for p in parts]
-        kept = [
-            s
-            for i, (p, s) in enumerate(zip(parts, stems, strict=True))
-            if s
-            and not (p.lower() in _NOT_NAMES or (i == 0 and sentence_start and len(parts) == 1))
-        ]
-        for stem in kept:
-            _count(counts, "e:" + stem)
-        if len(kept) > 1:
-            _count(counts, "e:" + "_".join(kept))
+        lone, features = _run_features(match.group())
+        for key in features:
+            counts[key] = get(key, 0) + 1
+        if lone:
+            start = match.start()
+            if start and not _SENTENCE_END.search(text, max(0, start - 4), start):
+                counts[lone] = get(lone, 0) + 1
     return counts
 
 
-def _numbers(text: str, words: list[str]) -> dict[str, int]:
+def _numbers(text: str, *word_counts: Mapping[str, int]) -> dict[str, int]:
+    """Digits in ``text`` and number words among ``word_counts`` (lower-cased words)."""
     counts: dict[str, int] = {}
-    for match in _NUMBER.finditer(text):
-        value = match.group().replace(",", "")
+    for value in _NUMBER.findall(text):
+        value = value.replace(",", "")
         if len(value) <= 12:
             _count(counts, "n:" + value.lstrip("0") if value.strip("0") else "n:0")
-    for word in words:
-        number = _NUMBER_WORDS.get(word)
-        if number is not None:
-            _count(counts, "n:" + number)
+    for words in word_counts:
+        for word, number in _NUMBER_WORDS.items():
+            n = words.get(word)
+            if n:
+                key = "n:" + number
+                counts[key] = counts.get(key, 0) + n
     return counts
 
 
-def _lead(text: str, limit_words: int) -> str:
-    """The body's first ``limit_words`` words, as text (cheap cut at a word boundary)."""
-    for n, match in enumerate(_WORD.finditer(text)):
-        if n == limit_words:
-            return text[: match.start()]
-    return text
+def _lead(text: str) -> str:
+    """The body's first ``LEAD_CHARS`` characters (~400 words), cut at a space."""
+    if len(text) <= LEAD_CHARS:
+        return text
+    cut = text.rfind(" ", LEAD_CHARS // 2, LEAD_CHARS)
+    return text[: cut if cut > 0 else LEAD_CHARS]
 
 
 def extract(article: Article) -> Features:
     """The clusterer's view of one article."""
-    lead = _lead(article.text, LEAD_TOKENS)
-    title_terms, title_words = _word_terms(article.title, 60)
-    body_terms, body_words = _word_terms(lead, LEAD_TOKENS)
+    lead = _lead(article.text)
+    findall = _WORD.findall
+    title_words = findall(article.title.lower())[:60]  # analysis lower-cases first anyway
+    body_words = findall(lead.lower())
+    title_word_counts, body_word_counts = Counter(title_words), Counter(body_words)
     features = Features()
-    title_counts = Counter(title_terms)
+    title_counts = _term_counts(title_word_counts)
     _sublinear(title_counts, 1.0, features.title)
-    _sublinear(Counter(body_terms), 1.0, features.vector)
+    _sublinear(_term_counts(body_word_counts), 1.0, features.vector)
     _sublinear(title_counts, TITLE_BOOST, features.vector)
-    _sublinear(_names(lead), NAME_BOOST, features.vector)
+    body_names = _names(lead)
+    _sublinear(body_names, NAME_BOOST, features.vector)
     _sublinear(
-        _numbers(article.title + "\n" + lead, title_words + body_words),
+        _numbers(article.title + "\n" + lead, title_word_counts, body_word_counts),
         NUMBER_BOOST,
         features.vector,
     )
+    features.title_names = _title_names(article.title, body_names)
     features.words = body_words
     return features

@@ -31,20 +31,16 @@ _MIX = np.array([_constant(f"mix-{i}") | 1 for i in range(max(SHINGLE, ROWS))], 
 _WORDS: dict[str, int] = {}
 
 
-def _word_hash(word: str) -> int:
-    value = _WORDS.get(word)
-    if value is None:
-        if len(_WORDS) > 200_000:
-            _WORDS.clear()
-        value = _WORDS[word] = zlib.crc32(word.encode())
-    return value
-
-
 def signature(words: list[str]) -> list[int]:
     """MinHash signature of the word ``SHINGLE``-grams of ``words`` ([] if too short)."""
     if len(words) < SHINGLE + 2:
         return []
-    hashes = np.fromiter(map(_word_hash, words), dtype=np.uint64, count=len(words))
+    known = _WORDS
+    if len(known) > 200_000:
+        known.clear()
+    for word in [w for w in words if w not in known]:
+        known[word] = zlib.crc32(word.encode())
+    hashes = np.fromiter(map(known.__getitem__, words), dtype=np.uint64, count=len(words))
     span = len(words) - SHINGLE + 1
     with np.errstate(over="ignore"):
         shingles = np.zeros(span, dtype=np.uint64)

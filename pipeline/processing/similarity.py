@@ -10,25 +10,68 @@ the moment each joined (stored, so a restart scores exactly as before).
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
+from operator import itemgetter, mul
 
 TITLE_WEIGHT = 0.3
 TIME_GRACE_DAYS = 1.0  # no discount within this distance of the story's span
 TIME_HALF_LIFE_DAYS = 3.0
+IDF_RATIO_CAP = 2000  # IDF saturates for features rarer than 1 in this many documents
+NAME = "e:"  # prefix of name features
 
 Vector = dict[str, float]
+_WEIGHT_THEN_NAME = itemgetter(1, 0)
 
 
-def weigh(vector: Mapping[str, float], n_docs: int, df: Mapping[str, int]) -> Vector:
-    """TF-IDF with the stream's current counts: IDF = ``log(1 + N / df)``."""
-    log = math.log
-    return {f: w * log(1.0 + n_docs / df[f]) for f, w in vector.items()}
+def idf(n_docs: int, df: int) -> float:
+    """``log(1 + N / df)``, smoothed, saturating at ``log(1 + IDF_RATIO_CAP)`` (df 0: unseen).
+
+    Sentences every outlet repeats (templates, boilerplate) are soon in a large share of
+    the stream and weigh little; below 1 in ``IDF_RATIO_CAP`` documents all features weigh
+    the same, so their exact counts need not be kept (see ``StateStore.prune_df``).
+    """
+    ratio = (n_docs + 1.0) / (df + 0.5) if df else IDF_RATIO_CAP
+    return math.log(1.0 + min(ratio, IDF_RATIO_CAP))
+
+
+def idfs(features: Iterable[str], n_docs: int, df: Mapping[str, int]) -> dict[str, float]:
+    """``idf`` of each feature (missing from ``df``: unseen)."""
+    log, get, cap, top = math.log, df.get, IDF_RATIO_CAP, n_docs + 1.0
+    out = {}
+    for f in features:
+        count = get(f, 0)
+        out[f] = log(1.0 + (min(top / (count + 0.5), cap) if count else cap))
+    return out
+
+
+def weigh(vector: Mapping[str, float], idf_of: Mapping[str, float]) -> Vector:
+    """TF-IDF: each raw weight times its feature's IDF (``idfs``)."""
+    return {f: w * idf_of[f] for f, w in vector.items()}
+
+
+def names_conflict(
+    names_a: Collection[str],
+    a: Mapping[str, float],
+    names_b: Collection[str],
+    b: Mapping[str, float],
+) -> bool:
+    """Both sides' headlines name places or people, and neither side mentions any of the
+    other's: the mark of two different events of one kind (two earthquakes in two towns).
+
+    ``names_a``/``names_b`` are the headline names (``e:`` features), ``a``/``b`` the
+    vectors (or centroids) they are looked up in, besides the other side's headline names.
+    A side whose headline names nothing is no evidence either way.
+    """
+    if not names_a or not names_b:
+        return False
+    if any(f in b or f in names_b for f in names_a):
+        return False
+    return not any(f in a for f in names_b)
 
 
 def norm(vector: Mapping[str, float]) -> float:
-    return math.sqrt(sum(w * w for w in vector.values()))
+    return math.hypot(*vector.values())
 
 
 def normalized(vector: Mapping[str, float]) -> Vector:
@@ -66,10 +109,10 @@ def time_factor(
 
 def dot_over_norm(a: Mapping[str, float], centroid: Mapping[str, float], length: float) -> float:
     """Cosine of a unit vector ``a`` with ``centroid`` whose norm is ``length``."""
-    if len(a) > len(centroid):
-        dot = sum(w * a[f] for f, w in centroid.items() if f in a)
-    else:
-        dot = sum(w * centroid[f] for f, w in a.items() if f in centroid)
+    shared = a.keys() & centroid.keys()
+    if not shared:
+        return 0.0
+    dot = sum(map(mul, map(a.__getitem__, shared), map(centroid.__getitem__, shared)))
     return dot / length if dot else 0.0
 
 
@@ -78,10 +121,11 @@ def add_into(total: dict[str, float], vector: Mapping[str, float], cap: int) -> 
 
     Returns the new norm of ``total``.
     """
+    get = total.get
     for f, w in vector.items():
-        total[f] = total.get(f, 0.0) + w
+        total[f] = get(f, 0.0) + w
     if len(total) > cap + cap // 4:
-        kept = dict(heapq.nlargest(cap, total.items(), key=lambda item: (item[1], item[0])))
+        kept = sorted(total.items(), key=_WEIGHT_THEN_NAME, reverse=True)[:cap]
         total.clear()
         total.update(kept)
     return norm(total)

@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 CENTROID_CAP = 150  # features kept in a story's centroid
 POSTED_CAP = 120  # salient features a story is posted under
 POSTING_CAP = 64  # open stories kept per feature posting (newest)
+TITLE_NAMES_CAP = 40  # headline names kept per story
 HOUR = 3600
 
 
@@ -57,6 +58,7 @@ def new_story(store: StateStore, story_id: str, article: dict[str, Any]) -> None
         "cn": 0.0,
         "h": {},
         "hn": 0.0,
+        "tn": [],
         "p": [],
         "o": [],
         "f": None,
@@ -78,7 +80,8 @@ def add_article(
     """Add an article's record, vectors, postings and buckets to open story ``story_id``.
 
     ``article`` holds id, title, source, topics, near (copied id or None), vector, title_vector
-    (both unit length), salient (features to post under), sig, centrality, and times: event
+    (both unit length), title_names, salient (features to post under), sig (and optionally
+    its LSH band keys, bands), centrality, and times: event
     (published, or None), arrival (fetched), seen (event or arrival, for the record).
     """
     record = store.get("s:" + story_id)
@@ -91,6 +94,7 @@ def add_article(
         record["near_copies"][article["id"]] = article["near"]
     vector["cn"] = add_into(vector["c"], article["vector"], CENTROID_CAP)
     vector["hn"] = add_into(vector["h"], article["title_vector"], CENTROID_CAP)
+    _add_names(vector["tn"], article["title_names"])
     _widen(vector, article["event"], article["arrival"])
     _widen_record(record, article["seen"], article["seen"])
     if article["title"] and (article["centrality"] > vector["hs"] or not record["headline"]):
@@ -104,7 +108,7 @@ def add_article(
             vector["p"].append(feature)
             store.append("ix:" + feature, story_id, POSTING_CAP)
     vector["o"].append(article["id"])
-    for key in band_keys(article["sig"]):
+    for key in article.get("bands") or band_keys(article["sig"]):
         store.append("b:" + key, article["id"])
     store.put("a:" + article["id"], {"s": story_id, "d": article["near"], "g": article["sig"]})
     if vector["k"] != bucket(vector["la"]):
@@ -112,6 +116,10 @@ def add_article(
         store.enqueue(vector["k"], story_id)
     store.put("s:" + story_id, record)
     store.put("v:" + story_id, vector)
+
+
+def _add_names(names: list[str], new: list[str]) -> None:
+    names.extend(f for f in new if f not in names and len(names) < TITLE_NAMES_CAP)
 
 
 def _parse(value: str) -> float:
@@ -143,6 +151,7 @@ def merge(store: StateStore, keep: str, gone: str) -> None:
     record["merged_from"].extend([gone, *old["merged_from"]])
     vector["cn"] = add_into(vector["c"], old_vector["c"], CENTROID_CAP)
     vector["hn"] = add_into(vector["h"], old_vector["h"], CENTROID_CAP)
+    _add_names(vector["tn"], old_vector["tn"])
     for event in (old_vector["f"], old_vector["l"]):
         _widen(vector, event, old_vector["fa"])
     _widen(vector, None, old_vector["la"])

@@ -2,7 +2,7 @@
 
     newswire poll     feeds ──▶ <prefix>.raw                       (run_poller, --shard i/n)
     newswire ingest   archive ──▶ <prefix>.raw                     (ingest_to_kafka)
-    newswire worker   the agents of pipeline.stream.agents         (run_worker)
+    newswire worker   the agents of pipeline.stream.agents         (run_worker, --role)
     search / stories / export / alerts log  ──▶ Elasticsearch      (search_store)
 
 Topic and consumer-group names come from ``Settings.topic_prefix``, index names from
@@ -38,18 +38,19 @@ from pipeline.sources.feeds import Poller
 from pipeline.sources.scheduler import FeedScheduler
 from pipeline.storage.elasticsearch_store import ElasticsearchStore, IndexNames, install
 from pipeline.storage.sqlite_store import SqliteStore
-from pipeline.stream.agents import register_agents
+from pipeline.stream.agents import Batching, Role, register_agents
 from pipeline.stream.codec import ModelCodec
 from pipeline.stream.topics import TOPICS, Guarantee, Pipeline, StreamConfig, create_app
 
 logger = logging.getLogger(__name__)
 
 
-def stream_config(settings: Settings, *, partitions: int = 4,
-                  guarantee: Guarantee = "at_least_once") -> StreamConfig:
+def stream_config(settings: Settings, *, partitions: int | None = None,
+                  guarantee: Guarantee = "at_least_once", role: Role = "all") -> StreamConfig:
     return StreamConfig(kafka=settings.kafka, prefix=settings.topic_prefix,
-                        partitions=partitions, guarantee=guarantee,
-                        datadir=settings.data_dir / "faust" / settings.topic_prefix)
+                        partitions=partitions or settings.kafka_partitions, guarantee=guarantee,
+                        datadir=settings.data_dir / "faust" / settings.topic_prefix,
+                        group="stateless" if role == "stateless" else "worker")
 
 
 def index_names(settings: Settings) -> IndexNames:
@@ -83,25 +84,28 @@ def setup_elasticsearch(settings: Settings, *, wait: float = 120.0) -> None:
 
 
 def build_worker(settings: Settings, *, out: TextIO | None = None,
-                 config: StreamConfig | None = None) -> Pipeline:
-    """The Faust app with every agent; ``run_worker`` runs it, tests may too."""
-    pipeline = create_app(config or stream_config(settings))
+                 config: StreamConfig | None = None, role: Role = "all") -> Pipeline:
+    """The Faust app with the agents of ``role``; ``run_worker`` runs it, tests may too."""
+    pipeline = create_app(config or stream_config(settings, role=role))
 
     def make_stages(cluster: MutableMapping[str, Any], alerts: MutableMapping[str, Any]) -> Stages:
         return Stages(list(settings.topics), list(settings.rules), cluster, alerts)
 
     sink = ElasticsearchSink.connect(settings.elasticsearch, settings.index_prefix)
-    register_agents(pipeline, make_stages, sink, Notifier(settings.data_dir, out=out))
+    register_agents(pipeline, make_stages, sink, Notifier(settings.data_dir, out=out),
+                    role=role, batching=Batching(settings.worker_batch,
+                                                 settings.worker_batch_within))
     return pipeline
 
 
 def run_worker(settings: Settings, *, loglevel: str = "warning",
-               config: StreamConfig | None = None) -> None:
-    """Blocking: set up Elasticsearch and the topics, then run the agents until SIGTERM."""
-    config = config or stream_config(settings)
+               config: StreamConfig | None = None, role: Role = "all") -> None:
+    """Blocking: set up Elasticsearch and the topics, then run the agents of ``role``
+    (``all``; or ``stateless`` / ``stateful`` in separate processes) until SIGTERM."""
+    config = config or stream_config(settings, role=role)
     setup_elasticsearch(settings)
     asyncio.run(ensure_topics(config))
-    pipeline = build_worker(settings, config=config)
+    pipeline = build_worker(settings, config=config, role=role)
     worker = faust.Worker(pipeline.app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()
 

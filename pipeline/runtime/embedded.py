@@ -11,23 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO
 
+from pipeline import metrics
 from pipeline.config import Settings
-from pipeline.errors import FetchError, PoisonInputError
+from pipeline.errors import PoisonInputError
 from pipeline.identity import article_id
 from pipeline.models import AlertEvent, DeadLetter, FeedSource, RawArticle
 from pipeline.processing.source_junk import SourceJunk, junk_source
 from pipeline.processing.stages import Analysed, Stages
 from pipeline.processing.tag import TopicRule
 from pipeline.sinks.notify import Notifier
-from pipeline.sources.feeds import FeedResult, Poller, record_failure, record_success
+from pipeline.sources.feeds import Poller
+from pipeline.sources.scheduler import FeedScheduler
 from pipeline.storage.sqlite_store import SqliteStore
 
 logger = logging.getLogger(__name__)
@@ -99,8 +102,9 @@ class EmbeddedRuntime:
         self.stages = Stages(list(settings.topics), list(settings.rules),
                              self.store.mapping("cluster"), self.store.mapping("alerts"))
         self.source_junk = SourceJunk(self.store.mapping("source_junk"))
-        self.notifier = Notifier(settings.data_dir, out=out)
+        self.notifier = Notifier.from_settings(settings, out=out)
         self.poller = poller
+        self._scheduler: FeedScheduler | None = None
         self._pool: ProcessPoolExecutor | None = None
 
     async def close(self) -> None:
@@ -108,6 +112,7 @@ class EmbeddedRuntime:
             self._pool.shutdown(cancel_futures=True)
         if self.poller:
             await self.poller.close()
+        await self.notifier.aclose()
         self.store.close()
 
     # -- processing ----------------------------------------------------------------------
@@ -155,6 +160,7 @@ class EmbeddedRuntime:
             self.store.rollback()
             raise
         stats.alerts += len(fired)
+        metrics.count("index", into=len(cleaned), out=stats.processed)
         await self.deliver(fired)
         return stats
 
@@ -177,6 +183,7 @@ class EmbeddedRuntime:
         logger.warning("dead-letter stage=%s key=%s error=%s", stage, key, error)
         self.store.put_dead(DeadLetter(stage=stage, error=error, payload=payload), key)
         stats.dead += 1
+        metrics.error(stage, error)
 
     async def _clean_all(self, items: list[tuple[str, RawArticle]]) -> list[Cleaned]:
         """The stateless stages; in the process pool (both cores) for larger batches."""
@@ -193,69 +200,78 @@ class EmbeddedRuntime:
             results = [r for chunk in await asyncio.gather(*futures) for r in chunk]
         else:
             results = [_prepare(self.stages, raw, learned) for raw, learned in raws]
+        metrics.count("clean", into=len(items), out=sum(not isinstance(r, str) for r in results))
         return [(rid, raw, result) for (rid, raw), result in zip(items, results, strict=True)]
 
     async def deliver(self, events: list[AlertEvent]) -> None:
-        """Send alerts already committed as pending; record delivered / failed."""
-        for event in events:
-            try:
-                await self.notifier.deliver(event)
-                event.state, event.error = "delivered", None
-            except Exception as exc:  # noqa: BLE001 - any channel failure is recorded
-                event.state, event.error = "failed", f"{type(exc).__name__}: {exc}"
-                logger.warning("alert delivery failed rule=%s channel=%s error=%s",
-                               event.rule, event.channel, event.error)
+        """Send alerts already committed as pending, concurrently per (rule, channel); record
+        delivered, or failed and dead-lettered with the reason (``newswire alerts log``)."""
+        for event in await self.notifier.deliver_all(events):
             self.store.set_alert_state(event)
+            metrics.ALERT_DELIVERIES.labels(event.channel, event.state).inc()
+            if event.state == "failed":
+                key = f"alert:{event.rule}:{event.story_id}:{event.event}:{event.channel}"
+                self.store.put_dead(DeadLetter(stage="alert", error=event.error or "failed",
+                                               payload=event.model_dump_json()), key)
+
+    async def flush_digests(self) -> int:
+        """Digest rules whose period has ended: one alert each, committed, then delivered."""
+        if not any(rule.mode == "digest" for rule in self.settings.rules):
+            return 0
+        self.store.begin()
+        try:
+            events = [e for e in self.stages.alerts.due_digests() if self.store.put_alert(e)]
+            self.store.commit()
+        except BaseException:
+            self.store.rollback()
+            raise
+        await self.deliver(events)
+        return len(events)
 
     # -- polling -------------------------------------------------------------------------
-    async def poll_round(self, stop: asyncio.Event | None = None) -> Stats:
-        """Fetch every enabled feed concurrently, then process their items feed by feed."""
-        poller = self.poller = self.poller or Poller(timeout=self.settings.http_timeout,
-                                                     user_agent=self.settings.user_agent)
-        feeds = [f for f in self.settings.feeds if f.enabled]
-        states = [self.store.feed_state(f.url) for f in feeds]
-        limit = asyncio.Semaphore(8)
+    def scheduler(self) -> FeedScheduler:
+        """The feed schedule and health (pipeline.sources.scheduler), state in SQLite."""
+        if self._scheduler is None:
+            self.poller = self.poller or Poller.from_settings(self.settings)
+            self._scheduler = FeedScheduler(
+                self.poller, self.store, concurrency=self.settings.poll_concurrency,
+                alert_channel=self.settings.feed_alerts, notify=self.notifier.deliver)
+        return self._scheduler
 
-        async def fetch(feed: FeedSource, state: dict[str, Any]) -> FeedResult | FetchError:
-            async with limit:
-                try:
-                    return await poller.poll(feed, state)
-                except FetchError as exc:
-                    return exc
-
-        results = await asyncio.gather(*(fetch(f, s) for f, s in zip(feeds, states, strict=True)))
+    async def poll_round(self, stop: asyncio.Event | None = None, force: bool = False) -> Stats:
+        """Poll the feeds that are due (every enabled feed with ``force``); each feed's new
+        items are processed as its answer arrives (one writer, batches commit whole)."""
         stats = Stats()
-        for feed, state, result in zip(feeds, states, results, strict=True):
-            if stop is not None and stop.is_set():
-                break  # Ctrl-C: every committed batch is whole; stop between feeds
-            if isinstance(result, FetchError):
-                if record_failure(state, str(result)):
-                    logger.warning("feed failing url=%s error=%s", feed.url, result)
-                self.store.put_feed_state(feed.url, state)
-                continue
-            for entry, reason in result.rejected:
-                self.store.put_dead(DeadLetter(stage="poll", error=reason, payload=entry))
-                stats.dead += 1
-            batch_stats = await self.process(result.articles)
+
+        async def sink(feed: FeedSource, raws: list[RawArticle],
+                       rejected: list[tuple[str, str]]) -> int:
+            for entry, reason in rejected:
+                key = "poll:" + hashlib.sha1(f"{entry}\x1f{reason}".encode()).hexdigest()[:20]
+                self.store.put_dead(DeadLetter(stage="poll", error=reason, payload=entry), key)
+            batch_stats = await self.process(raws) if raws else Stats()
+            batch_stats.dead += len(rejected)
             stats.add(batch_stats)
-            if record_success(result.state, batch_stats.processed):
-                logger.warning("feed recovered url=%s", feed.url)
-            self.store.put_feed_state(feed.url, result.state)
+            return batch_stats.processed
+
+        await self.scheduler().run_round(self.settings.feeds, sink, force=force, stop=stop)
         return stats
 
     async def run(self, once: bool = False, stop: asyncio.Event | None = None) -> Stats:
-        """Poll every feed in rounds until ``stop`` is set (or one round with ``once``)."""
+        """Poll each feed on its own schedule until ``stop`` is set; ``once``: one round of
+        every enabled feed (a manual refresh), then return."""
         stop = stop or asyncio.Event()
         await self.deliver(self.store.pending_alerts())  # written but not sent last time
         total = Stats()
         while not stop.is_set():
-            round_stats = await self.poll_round(stop)
+            round_stats = await self.poll_round(stop, force=once)
+            round_stats.alerts += await self.flush_digests()
             total.add(round_stats)
             logger.info("round processed=%d skipped=%d dead=%d alerts=%d",
                         round_stats.processed, round_stats.skipped, round_stats.dead,
                         round_stats.alerts)
             if once:
                 break
+            wait = self.scheduler().sleep_for(self.settings.feeds, self.settings.poll_interval)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_interval)
+                await asyncio.wait_for(stop.wait(), timeout=max(1.0, wait))
         return total

@@ -1,29 +1,36 @@
-"""Feed polling: RSS/Atom/JSON over HTTP (conditional GET) or from local files → RawArticle.
+"""Feed polling: RSS/Atom/JSON Feed over polite HTTP (conditional GET) or local files.
 
-The poller owns HTTP; state per feed (ETag, Last-Modified, health) is a plain dict the
-runtime persists. A failing feed is logged once when its state changes, not every poll.
+    Poller.poll(feed, state) ──▶ FeedResult (articles, rejected entries, new state, hints)
+                                 or FeedError (retryable; kind, status, Retry-After)
+
+State per feed (ETag, Last-Modified, moved_to, health, schedule) is a plain dict the
+caller persists; pipeline.sources.scheduler decides which feeds are due and applies
+health (health.py) and the next poll time (schedule.py) after each poll.
 """
 
 from __future__ import annotations
 
-import calendar
-import logging
-import re
-from collections.abc import Iterator
+import asyncio
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import feedparser
 import httpx
-from pydantic import ValidationError
 
-from pipeline.errors import FetchError
 from pipeline.models import FeedSource, RawArticle
+from pipeline.sources.errors import FeedError
+from pipeline.sources.fulltext import fill_full_text
+from pipeline.sources.health import observe_items, record_failure, record_success
+from pipeline.sources.http import Fetcher, HttpPolicy
+from pipeline.sources.parse import entries_to_articles, entry_time, parse_feed
+from pipeline.sources.safety import AddressGuard
+from pipeline.sources.schedule import Bounds, feed_hint, server_hint
 
-logger = logging.getLogger(__name__)
-MAX_FEED_BYTES = 20 * 1024 * 1024
+if TYPE_CHECKING:
+    from pipeline.config import Settings
+
+__all__ = ["FeedResult", "Poller", "record_failure", "record_success"]
 
 
 @dataclass
@@ -35,126 +42,95 @@ class FeedResult:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (entry repr, reason)
     state: dict[str, Any] = field(default_factory=dict)
     not_modified: bool = False
-
-
-def _entry_time(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
-            return datetime.fromtimestamp(calendar.timegm(value), UTC)
-    return None
-
-
-def _entry_body(entry: Any) -> tuple[str | None, str | None]:
-    """(html, summary): full content when the feed carries it, else the summary."""
-    contents = entry.get("content") or []
-    best = max((c.get("value", "") for c in contents), key=len, default="")
-    summary = entry.get("summary")
-    return (best or None), summary
-
-
-_TAG = re.compile(r"<[a-zA-Z/][^>]*>")
-
-
-def entries_to_articles(
-    parsed: Any, feed: FeedSource
-) -> Iterator[RawArticle | tuple[str, str]]:
-    """Feed entries as RawArticle, or (entry, reason) for an entry that cannot be one."""
-    feed_source = feed.name or parsed.feed.get("title") or None
-    for entry in parsed.entries:
-        source = (entry.get("source") or {}).get("title") or feed_source
-        link = entry.get("link") or (entry.get("id") if str(entry.get("id", "")).startswith(
-            "http") else None)
-        html, summary = _entry_body(entry)
-        plain = summary if summary and not html and not _TAG.search(summary) else None
-        try:
-            yield RawArticle(
-                url=link or "",
-                title=entry.get("title"),
-                html=html,
-                text=plain,
-                summary=summary if not html and not plain else None,
-                author=entry.get("author"),
-                published=_entry_time(entry),
-                source=source,
-                feed_url=feed.url,
-                guid=entry.get("id"),
-            )
-        except ValidationError as exc:
-            what = entry.get("title") or entry.get("id") or "entry"
-            yield (f"{feed.url} :: {what}", f"invalid feed entry: {exc.errors()[0]['msg']} "
-                   f"(field {'.'.join(map(str, exc.errors()[0]['loc']))})")
+    warning: str | None = None  # not well-formed, entries read anyway
+    hint: float | None = None  # seconds the server or the feed asks us to wait
 
 
 class Poller:
     """Polls feeds; HTTP through an injectable httpx client (tests pass a MockTransport)."""
 
     def __init__(self, client: httpx.AsyncClient | None = None, timeout: float = 20.0,
-                 user_agent: str = "newswire") -> None:
-        self.client = client or httpx.AsyncClient(
-            timeout=timeout, follow_redirects=True, headers={"User-Agent": user_agent})
+                 user_agent: str = "newswire", *, policy: HttpPolicy | None = None,
+                 guard: AddressGuard | None = None, bounds: Bounds | None = None) -> None:
+        policy = policy or HttpPolicy(timeout=timeout, user_agent=user_agent)
+        self.fetcher = Fetcher(policy, client, guard)
+        self.bounds = bounds or Bounds()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> Poller:
+        policy = HttpPolicy(timeout=settings.http_timeout, max_bytes=settings.feed_max_bytes,
+                            host_concurrency=settings.host_concurrency,
+                            host_min_delay=settings.host_min_delay,
+                            user_agent=settings.user_agent)
+        bounds = Bounds(default_interval=settings.poll_interval,
+                        min_interval=settings.feed_min_interval,
+                        max_interval=settings.feed_max_interval,
+                        max_backoff=settings.feed_max_backoff)
+        kwargs.setdefault("guard", AddressGuard(settings.allow_private_redirects))
+        return cls(policy=policy, bounds=bounds, **kwargs)
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.fetcher.close()
 
     async def poll(self, feed: FeedSource, state: dict[str, Any]) -> FeedResult:
-        """Fetch and parse one feed. Raises FetchError (retryable) on network/HTTP failure."""
+        """Fetch and parse one feed. Raises FeedError (a retryable FetchError) on failure."""
         result = FeedResult(feed=feed, state=dict(state))
-        content = await self._fetch(feed, result)
-        if content is None:
+        fetched = await self._fetch(feed, result)
+        if fetched is None:
             result.not_modified = True
             return result
-        parsed = feedparser.parse(content)
-        if parsed.bozo and not parsed.entries:
-            raise FetchError(f"{feed.url}: not a readable feed ({parsed.get('bozo_exception')})")
+        content, url, headers = fetched
+        parsed = await asyncio.to_thread(parse_feed, content, url, headers)  # loop stays free
         for item in entries_to_articles(parsed, feed):
             if isinstance(item, RawArticle):
                 result.articles.append(item)
             else:
                 result.rejected.append(item)
+        result.warning = parsed.warning
+        hints = [h for h in (result.hint, feed_hint(parsed.feed)) if h]
+        result.hint = max(hints) if hints else None
+        observe_items(result.state, (entry_time(e) for e in parsed.entries))
         if parsed.feed.get("title"):
             result.state["title"] = parsed.feed.get("title")
         return result
 
-    async def _fetch(self, feed: FeedSource, result: FeedResult) -> bytes | None:
-        url = feed.url
-        if not url.startswith(("http://", "https://")):
-            path = Path(url.removeprefix("file://"))
-            try:
-                return path.read_bytes()
-            except OSError as exc:
-                raise FetchError(f"{url}: cannot read file ({exc.strerror})") from exc
-        headers = {}
-        if result.state.get("etag"):
-            headers["If-None-Match"] = str(result.state["etag"])
-        if result.state.get("last_modified"):
-            headers["If-Modified-Since"] = str(result.state["last_modified"])
-        try:
-            response = await self.client.get(url, headers=headers)
-        except httpx.HTTPError as exc:
-            raise FetchError(f"{url}: {type(exc).__name__} {exc}".strip()) from exc
-        if response.status_code == 304:
+    async def full_text(self, feed: FeedSource, raws: list[RawArticle]) -> int:
+        return await fill_full_text(self.fetcher, feed, raws)
+
+    async def _fetch(self, feed: FeedSource,
+                     result: FeedResult) -> tuple[bytes, str, dict[str, str]] | None:
+        if not feed.url.startswith(("http://", "https://")):
+            return _read_file(feed.url, result.state)
+        state = result.state
+        url = str(state.get("moved_to") or feed.url)
+        headers = dict(feed.headers or {})
+        if feed.user_agent:
+            headers["User-Agent"] = feed.user_agent
+        if state.get("etag"):
+            headers["If-None-Match"] = str(state["etag"])
+        if state.get("last_modified"):
+            headers["If-Modified-Since"] = str(state["last_modified"])
+        fetched = await self.fetcher.get(url, headers=headers, proxy=feed.proxy)
+        if fetched.moved_to:
+            state["moved_to"] = fetched.moved_to
+        result.hint = server_hint(fetched.headers, time.time())
+        if fetched.status == 304:
             return None
-        if response.status_code >= 400:
-            raise FetchError(f"{url}: HTTP {response.status_code}")
-        if len(response.content) > MAX_FEED_BYTES:
-            raise FetchError(f"{url}: feed larger than {MAX_FEED_BYTES} bytes")
-        result.state["etag"] = response.headers.get("ETag")
-        result.state["last_modified"] = response.headers.get("Last-Modified")
-        return response.content
+        state["etag"] = fetched.headers.get("etag")
+        state["last_modified"] = fetched.headers.get("last-modified")
+        return fetched.content, fetched.url, dict(fetched.headers)
 
 
-def record_success(state: dict[str, Any], new_items: int) -> bool:
-    """Update health after a good poll; True when the feed recovered (log once)."""
-    recovered = state.get("state") == "failing"
-    state.update(state="ok", failures=0, last_error=None,
-                 last_success=datetime.now(UTC).isoformat(),
-                 items_total=int(state.get("items_total", 0)) + new_items)
-    return recovered
-
-
-def record_failure(state: dict[str, Any], error: str) -> bool:
-    """Update health after a failed poll; True when the feed just started failing."""
-    started = state.get("state") != "failing"
-    state.update(state="failing", failures=int(state.get("failures", 0)) + 1, last_error=error)
-    return started
+def _read_file(url: str, state: dict[str, Any]) -> tuple[bytes, str, dict[str, str]] | None:
+    """A local feed; unchanged since the last poll (size and mtime) reads as not modified."""
+    path = Path(url.removeprefix("file://"))
+    try:
+        stat = path.stat()
+        signature = f"{stat.st_size}:{stat.st_mtime_ns}"
+        if state.get("file_signature") == signature:
+            return None
+        content = path.read_bytes()
+    except OSError as exc:
+        raise FeedError(f"cannot read file ({exc.strerror})", kind="file") from exc
+    state["file_signature"] = signature
+    return content, path.resolve().as_uri(), {}

@@ -220,6 +220,28 @@ class ElasticsearchStore:
         return int(self.client.count(index=self.names.alias(kind),
                                      ignore_unavailable=True)["count"])
 
+    def facets(self, query: str, size: int = 10) -> dict[str, object]:
+        """Counts over the hits of ``query``: total, topics, sources, langs (terms
+        aggregations, ``size`` each) and dates (a daily histogram, oldest first)."""
+        response = self.client.search(
+            index=self.names.articles, query=to_elastic(compile_query(query)), size=0,
+            track_total_hits=True, ignore_unavailable=True, aggs={
+                "topics": {"terms": {"field": "topics", "size": size}},
+                "sources": {"terms": {"field": "source", "size": size}},
+                "langs": {"terms": {"field": "lang", "size": size}},
+                "dates": {"date_histogram": {"field": "published", "calendar_interval": "day",
+                                             "min_doc_count": 1, "format": "yyyy-MM-dd"}},
+            })
+        aggs = response.get("aggregations") or {}
+        out: dict[str, object] = {"total": int(response["hits"]["total"]["value"])}
+        for kind in ("topics", "sources", "langs"):
+            out[kind] = [(b["key"], int(b["doc_count"]))
+                         for b in aggs.get(kind, {}).get("buckets", [])]
+        out["dates"] = [(b["key_as_string"], int(b["doc_count"]))
+                        for b in aggs.get("dates", {}).get("buckets", [])]
+        return out
+
     def _scan(self, index: str) -> Iterator[dict[str, Any]]:
         yield from helpers.scan(self.client, index=index, query={"query": {"match_all": {}}},
                                 source_excludes=DERIVED, size=1000, ignore_unavailable=True)
+

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT N
     PRIMARY KEY (ns, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS alerts (
     rule TEXT NOT NULL, story_id TEXT NOT NULL, channel TEXT NOT NULL, fired TEXT NOT NULL,
-    state TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (rule, story_id, channel)
+    state TEXT NOT NULL, data TEXT NOT NULL, event TEXT NOT NULL DEFAULT 'new',
+    PRIMARY KEY (rule, story_id, event, channel)
 );
 CREATE TABLE IF NOT EXISTS dead (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT, stage TEXT NOT NULL, error TEXT NOT NULL,
@@ -51,6 +52,10 @@ CREATE TABLE IF NOT EXISTS dead (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS dead_key ON dead(key) WHERE key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS feed_keys (key TEXT PRIMARY KEY, article_id TEXT NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS seen_in (article_id TEXT NOT NULL, feed_url TEXT NOT NULL,
+    first_seen TEXT NOT NULL, PRIMARY KEY (article_id, feed_url)) WITHOUT ROWID;
 """
 
 
@@ -87,11 +92,22 @@ class SqliteStore:
                                     check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        self._migrate_alerts()
         self.conn.executescript(SCHEMA)
         self._mappings: list[SqliteMapping] = []
 
     def close(self) -> None:
         self.conn.close()
+
+    def _migrate_alerts(self) -> None:
+        """Files from before alert events (update, digest): key alerts by event too."""
+        columns = [r[1] for r in self.conn.execute("PRAGMA table_info(alerts)")]
+        if columns and "event" not in columns:
+            self.conn.executescript(
+                "ALTER TABLE alerts RENAME TO alerts_v1;" + SCHEMA +
+                "INSERT INTO alerts (rule, story_id, channel, fired, state, data) "
+                "SELECT rule, story_id, channel, fired, state, data FROM alerts_v1;"
+                "DROP TABLE alerts_v1;")
 
     def mapping(self, ns: str) -> SqliteMapping:
         """Stage state whose changes commit with the articles (see kv.py)."""
@@ -158,20 +174,35 @@ class SqliteStore:
                                   (meta_tokens(article), rowid))
 
     def put_alert(self, event: AlertEvent) -> bool:
-        """Record an alert once; False if (rule, story, channel) was already recorded."""
+        """Record an alert once; False if (rule, story, event, channel) was already recorded
+        (also under a story that has since merged into this one)."""
+        merged = self.conn.execute(
+            "SELECT 1 FROM alerts a JOIN story_merges m ON a.story_id = m.old_id WHERE "
+            "m.new_id=? AND a.rule=? AND a.event=? AND a.channel=? LIMIT 1",
+            (event.story_id, event.rule, event.event, event.channel)).fetchone()
+        if merged:
+            return False
         cur = self.conn.execute(
-            "INSERT OR IGNORE INTO alerts (rule, story_id, channel, fired, state, data) "
-            "VALUES (?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO alerts (rule, story_id, channel, fired, state, data, event) "
+            "VALUES (?,?,?,?,?,?,?)",
             (event.rule, event.story_id, event.channel, event.fired.isoformat(), event.state,
-             event.model_dump_json()),
+             event.model_dump_json(), event.event),
         )
         return bool(cur.rowcount)
 
     def set_alert_state(self, event: AlertEvent) -> None:
         self.conn.execute(
-            "UPDATE alerts SET state=?, data=? WHERE rule=? AND story_id=? AND channel=?",
-            (event.state, event.model_dump_json(), event.rule, event.story_id, event.channel),
+            "UPDATE alerts SET state=?, data=? WHERE rule=? AND story_id=? AND event=? "
+            "AND channel=?", (event.state, event.model_dump_json(), event.rule, event.story_id,
+                              event.event, event.channel),
         )
+
+    def alert_events(self, rule: str, limit: int = 200) -> list[AlertEvent]:
+        """A rule's alerts, newest first, one per (story, event) (for its Atom feed)."""
+        rows = self.conn.execute(
+            "SELECT data FROM alerts WHERE rule=? GROUP BY story_id, event "
+            "ORDER BY fired DESC LIMIT ?", (rule, limit))
+        return [AlertEvent.model_validate_json(r[0]) for r in rows]
 
     def pending_alerts(self) -> list[AlertEvent]:
         rows = self.conn.execute("SELECT data FROM alerts WHERE state='pending' ORDER BY fired")
@@ -257,3 +288,61 @@ class SqliteStore:
 
     def feed_states(self) -> dict[str, dict[str, object]]:
         return {u: json.loads(d) for u, d in self.conn.execute("SELECT url, data FROM feeds")}
+
+    # -- article identity across feeds (pipeline.sources.seen) ------------------------------
+    def article_for_keys(self, keys: list[str]) -> str | None:
+        """The article id already known under any of ``keys`` (canonical URL, GUID, fingerprint)."""
+        for key in keys:
+            row = self.conn.execute("SELECT article_id FROM feed_keys WHERE key=?",
+                                    (key,)).fetchone()
+            if row:
+                return str(row[0])
+        return None
+
+    def remember_keys(self, article_id: str, keys: list[str]) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO feed_keys (key, article_id) VALUES (?,?)",
+                              [(k, article_id) for k in keys])
+
+    def add_seen_in(self, article_id: str, feed_url: str, at: str) -> bool:
+        """Remember that the article appeared in this feed; False if already remembered."""
+        cur = self.conn.execute("INSERT OR IGNORE INTO seen_in VALUES (?,?,?)",
+                                (article_id, feed_url, at))
+        return bool(cur.rowcount)
+
+    def seen_in(self, article_id: str) -> list[str]:
+        """The feeds an article appeared in, first first."""
+        rows = self.conn.execute("SELECT feed_url FROM seen_in WHERE article_id=? "
+                                 "ORDER BY first_seen, feed_url", (article_id,))
+        return [r[0] for r in rows]
+
+    # -- facets (the web page and `newswire search`) ---------------------------------------
+    def facets(self, query: str, size: int = 10, scan: int = 2000) -> dict[str, object]:
+        """Counts over the best ``scan`` hits of ``query`` (each is confirmed by the
+        matcher, so more would be slow): total, topics, sources, langs (most frequent
+        ``size`` each), dates (per day, oldest first); ``capped`` when hits were left."""
+        node = compile_query(query)
+        counters: dict[str, dict[str, int]] = {k: {} for k in ("topics", "sources", "langs",
+                                                                "dates")}
+        total = 0
+        for _score, article in self._candidates(node):
+            doc = Document.build(title=article.title, text=article.text, author=article.author,
+                                 source=article.source, lang=article.lang,
+                                 topics=article.topics, story=article.story_id,
+                                 published=article.published)
+            if not matches(node, doc).matched:
+                continue
+            total += 1
+            values = {"topics": article.topics, "sources": [article.source],
+                      "langs": [article.lang] if article.lang else [],
+                      "dates": [article.published.date().isoformat()]
+                      if article.published else []}
+            for kind, found in values.items():
+                for value in found:
+                    counters[kind][value] = counters[kind].get(value, 0) + 1
+            if total >= scan:
+                break
+        out: dict[str, object] = {"total": total, "capped": total >= scan}
+        for kind, counts in counters.items():
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            out[kind] = sorted(counts.items()) if kind == "dates" else ranked[:size]
+        return out

@@ -4,34 +4,55 @@
                                         └──────────────▶ alerts ──deliver──▶ channels + ES log
     any poison input ──▶ dead (with the reason); the stream never stops for it
 
-At-least-once: an event is acknowledged (and its offset committed) only after what it
-produced has been accepted downstream. The story agent's state changes per event are
-atomic (``pipeline.stream.state``); it marks an article ``seen`` and an alert key fired
-only once Kafka has the enriched article and its alerts, so a crash replays rather than
-loses, and the sinks are idempotent, so a replay changes nothing.
+Every agent works in batches (``stream.take_events``): one Kafka round trip, one journal,
+one bulk request per batch. Roles split them over processes so both cores work:
+``stateless`` (clean, index, deliver: scale out with partitions and processes) and
+``stateful`` (the story agent and its tables); ``all`` runs every agent in one process.
+
+At-least-once: a batch is acknowledged (its offsets committed) only after what it produced
+has been accepted downstream. The story agent's state changes per batch are atomic
+(``pipeline.stream.state``); it marks articles ``seen`` and alert keys fired only once
+Kafka has the batch's enriched articles and alerts, so a crash replays rather than loses,
+and the sinks are idempotent, so a replay changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, MutableMapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
-from faust.types import StreamT
+from faust.types import EventT, StreamT
 
 from pipeline.errors import PoisonInputError, RetryableError
 from pipeline.models import DeadLetter
-from pipeline.processing.stages import Stages
+from pipeline.processing.stages import Enriched, Stages
 from pipeline.sinks.elasticsearch import ElasticsearchSink
 from pipeline.sinks.notify import Notifier
+from pipeline.stream.changelog import BulkTable, ChangelogWriter
 from pipeline.stream.codec import Undecodable
 from pipeline.stream.state import JournaledState, PendingWrites
 from pipeline.stream.topics import EnrichedEvent, Pipeline
 
 logger = logging.getLogger(__name__)
 StagesFactory = Callable[[MutableMapping[str, Any], MutableMapping[str, Any]], Stages]
-BATCH, BATCH_WITHIN = 500, 0.5
+Role = Literal["all", "stateless", "stateful"]
+Dead = Callable[[str, "str | None", str, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Batching:
+    """Up to ``size`` events per batch, waiting at most ``within`` seconds to fill it."""
+
+    size: int = 200
+    within: float = 0.2
+
+
+def batches(stream: StreamT, batching: Batching) -> AsyncIterator[list[EventT]]:
+    """The stream's events in batches, each acknowledged once the loop body is done."""
+    return stream.take_events(batching.size, within=batching.within)  # type: ignore[attr-defined,no-any-return]
 
 
 class Failed(Exception):
@@ -54,77 +75,57 @@ async def attempt(stage: str, call: Callable[[Any], Any], value: Any) -> Any:
 
 
 def register_agents(pipeline: Pipeline, make_stages: StagesFactory, sink: ElasticsearchSink,
-                    notifier: Notifier) -> None:
-    """Add the four agents and the story agent's tables to the pipeline's app."""
-    app, topics = pipeline.app, pipeline.topics
-    cluster = JournaledState(app.Table("cluster-state", partitions=1, key_type=str))
-    fired = PendingWrites(app.Table("alert-keys", partitions=1, key_type=str))
-    seen = app.Table("seen", partitions=1, key_type=str)
-    holder: dict[str, Stages] = {}
-
-    def stages() -> Stages:  # the story agent's, over its tables (built in its stream)
-        if "stages" not in holder:
-            cluster.recover()
-            holder["stages"] = make_stages(cluster, fired)
-        return holder["stages"]
-
-    def reset() -> None:  # a failed event: drop its writes and the caches that saw them
-        cluster.discard()
-        fired.discard()
-        holder.clear()
-
-    cleaner = make_stages({}, {})  # cleaning is stateless: no tables on the raw partitions
-
-    async def forget(_app: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
-        holder.clear()  # the story agent's caches may be stale once another worker ran it
-
-    app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # mode types it narrowly
+                    notifier: Notifier, *, role: Role = "all",
+                    batching: Batching = Batching()) -> None:
+    """Add the agents of ``role`` (and the story agent's tables) to the pipeline's app."""
+    topics = pipeline.topics
 
     async def dead(stage: str, key: str | None, error: str, payload: str) -> None:
         logger.warning("dead-letter stage=%s key=%s error=%s", stage, key, error)
         letter = DeadLetter(stage=stage, error=error, payload=payload)
         await topics["dead"].send(key=key, value=letter)
 
-    @app.agent(topics["raw"], name=f"{pipeline.config.prefix}.clean")
+    if role in ("all", "stateless"):
+        _clean_agent(pipeline, make_stages({}, {}), dead, batching)
+        _index_agent(pipeline, sink, dead, batching)
+        _deliver_agent(pipeline, sink, notifier, dead)
+    if role in ("all", "stateful"):
+        _story_agent(pipeline, StoryBatch(pipeline, make_stages, dead), batching)
+
+
+def _clean_agent(pipeline: Pipeline, cleaner: Stages, dead: Dead, batching: Batching) -> None:
+    topics = pipeline.topics
+
+    @pipeline.app.agent(topics["raw"], name=f"{pipeline.config.prefix}.clean")
     async def clean(stream: StreamT) -> None:
-        async for key, raw in stream.items():
-            if isinstance(raw, Undecodable):
-                await dead("decode", key, raw.error, raw.text)
-                continue
-            try:
-                article = await attempt("clean", cleaner.clean, raw)
-            except Failed as exc:
-                await dead("clean", key, str(exc), raw.model_dump_json())
-                continue
-            await topics["clean"].send(key=article.id, value=article)
+        async for events in batches(stream, batching):
+            sent = []
+            for event in events:
+                key, raw = _key(event), cast(Any, event.value)
+                if isinstance(raw, Undecodable):
+                    await dead("decode", key, raw.error, raw.text)
+                    continue
+                try:
+                    article = await attempt("clean", cleaner.clean, raw)
+                except Failed as exc:
+                    await dead("clean", key, str(exc), raw.model_dump_json())
+                    continue
+                sent.append(await topics["clean"].send(key=article.id, value=article))
+            await asyncio.gather(*sent)  # Kafka has the batch: now it may be acknowledged
 
-    @app.agent(topics["clean"], name=f"{pipeline.config.prefix}.enrich")
+
+def _story_agent(pipeline: Pipeline, story: StoryBatch, batching: Batching) -> None:
+    @pipeline.app.agent(pipeline.topics["clean"], name=f"{pipeline.config.prefix}.enrich")
     async def enrich(stream: StreamT) -> None:
-        async for event in stream.events():
-            article = event.value
-            if isinstance(article, Undecodable):
-                await dead("decode", event.key, article.error, article.text)
-                continue
-            if article.id in seen:
-                continue
-            try:
-                out = await attempt("enrich", stages().enrich, article)
-            except Failed as exc:
-                reset()
-                await dead("enrich", article.id, str(exc), article.model_dump_json())
-                continue
-            cluster.commit()  # atomic: a crash from here on replays onto a complete state
-            sent = [await topics["alerts"].send(key=a.story_id, value=a) for a in out.alerts]
-            sent.append(await topics["enriched"].send(key=article.id, value=EnrichedEvent(
-                article=out.article, story=out.story, revision=event.message.offset,
-                merged_story_ids=out.merged_story_ids)))
-            await asyncio.gather(*sent)  # Kafka has them: now the state may say so
-            fired.commit()
-            seen[article.id] = out.story.id
+        async for events in batches(stream, batching):
+            await story.process(events)
 
-    @app.agent(topics["enriched"], name=f"{pipeline.config.prefix}.index")
+
+def _index_agent(pipeline: Pipeline, sink: ElasticsearchSink, dead: Dead,
+                 batching: Batching) -> None:
+    @pipeline.app.agent(pipeline.topics["enriched"], name=f"{pipeline.config.prefix}.index")
     async def index(stream: StreamT) -> None:
-        async for batch in stream.take(BATCH, within=BATCH_WITHIN):
+        async for batch in stream.take(max(batching.size, 500), within=batching.within):
             events = [e for e in batch if isinstance(e, EnrichedEvent)]
             for bad in (e for e in batch if isinstance(e, Undecodable)):
                 await dead("decode", None, bad.error, bad.text)
@@ -136,7 +137,10 @@ def register_agents(pipeline: Pipeline, make_stages: StagesFactory, sink: Elasti
                 payload = by_id[r.id].model_dump_json() if r.id in by_id else r.id
                 await dead("index", r.id, r.error, payload)
 
-    @app.agent(topics["alerts"], name=f"{pipeline.config.prefix}.deliver")
+
+def _deliver_agent(pipeline: Pipeline, sink: ElasticsearchSink, notifier: Notifier,
+                   dead: Dead) -> None:
+    @pipeline.app.agent(pipeline.topics["alerts"], name=f"{pipeline.config.prefix}.deliver")
     async def deliver(stream: StreamT) -> None:
         async for key, alert in stream.items():
             if isinstance(alert, Undecodable):
@@ -150,3 +154,82 @@ def register_agents(pipeline: Pipeline, make_stages: StagesFactory, sink: Elasti
             except Exception as exc:  # any channel failure is recorded with the alert
                 alert.state, alert.error = "failed", f"{type(exc).__name__}: {exc}"
             await sink.record_alert(alert)
+
+
+def _key(event: EventT) -> str | None:
+    key = event.key
+    return key.decode() if isinstance(key, bytes) else cast("str | None", key)
+
+
+class StoryBatch:
+    """The story agent's state and one batch's work: assign, commit, emit, mark seen."""
+
+    def __init__(self, pipeline: Pipeline, make_stages: StagesFactory, dead: Dead) -> None:
+        app, self.topics, self.dead = pipeline.app, pipeline.topics, dead
+        # One writer on one partition; its changelog records go out in bulk per batch.
+        self.changelog = ChangelogWriter(pipeline.config.kafka)
+
+        def table(name: str) -> BulkTable:
+            return self.changelog.table(app.Table(name, partitions=1, key_type=str,
+                                                  use_partitioner=True))
+
+        self.cluster = JournaledState(table("cluster-state"))
+        self.fired = PendingWrites(table("alert-keys"))
+        self.seen = table("seen")
+        self.make_stages = make_stages
+        self._stages: Stages | None = None
+        self._recovered = False
+        app.on_partitions_revoked.connect(self._forget)  # type: ignore[arg-type]
+
+    async def _forget(self, _app: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        self._stages, self._recovered = None, False  # another worker may have run it since
+
+    def stages(self) -> Stages:
+        if self._stages is None:
+            if not self._recovered:
+                self.cluster.recover()
+                self._recovered = True
+            self._stages = self.make_stages(self.cluster, self.fired)
+        return self._stages
+
+    async def process(self, events: list[EventT]) -> None:
+        done: list[tuple[int, Enriched]] = []
+        ids: set[str] = set()
+        for event in events:
+            article: Any = event.value
+            if isinstance(article, Undecodable):
+                await self.dead("decode", _key(event), article.error, article.text)
+            elif article.id not in self.seen and article.id not in ids:
+                ids.add(article.id)
+                out = await self._assign(article)
+                if out is not None:
+                    done.append((event.message.offset, out))
+        self.cluster.commit()  # atomic: a crash from here on replays onto a complete state
+        await self.changelog.flush()
+        await self._emit(done)  # Kafka has them: now the state may say so
+        self.fired.commit()
+        for _, out in done:
+            self.seen[out.article.id] = out.story.id
+        await self.changelog.flush()  # before the batch's offsets are committed
+
+    async def _assign(self, article: Any) -> Enriched | None:
+        self.cluster.savepoint()
+        self.fired.savepoint()
+        try:
+            return await attempt("enrich", self.stages().enrich, article)  # type: ignore[no-any-return]
+        except Failed as exc:
+            self.cluster.rollback()  # this article's writes only; the batch's stay
+            self.fired.rollback()
+            self._stages = None  # its caches saw the undone writes
+            await self.dead("enrich", article.id, str(exc), article.model_dump_json())
+            return None
+
+    async def _emit(self, done: list[tuple[int, Enriched]]) -> None:
+        sent = []
+        for offset, out in done:
+            sent += [await self.topics["alerts"].send(key=a.story_id, value=a)
+                     for a in out.alerts]
+            sent.append(await self.topics["enriched"].send(key=out.article.id, value=EnrichedEvent(
+                article=out.article, story=out.story, revision=offset,
+                merged_story_ids=out.merged_story_ids)))
+        await asyncio.gather(*sent)

@@ -8,7 +8,9 @@
 
 Tables (changelogged in ``<app id>-<table>-changelog``): ``cluster-state``, ``alert-keys``
 and ``seen`` (the story agent's). The prefix (``Settings.topic_prefix``) names the topics
-and the consumer group, so tests run side by side on one broker.
+and the consumer groups (``<prefix>-worker`` for the story agent or every agent,
+``<prefix>-stateless`` for stateless-only workers), so tests run side by side on one broker.
+N is ``Settings.kafka_partitions``.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class StreamConfig:
     guarantee: Guarantee = "at_least_once"
     datadir: Path = Path("data/faust")
     session_timeout: float = 10.0  # how soon a crashed worker's partitions move on
+    group: str = "worker"  # consumer group (and Faust app id) suffix: one per worker role
 
     def topic_name(self, key: str) -> str:
         return f"{self.prefix}.{TOPICS[key].suffix}"
@@ -74,7 +77,7 @@ class StreamConfig:
 
     @property
     def app_id(self) -> str:
-        return f"{self.prefix}-worker"
+        return f"{self.prefix}-{self.group}"
 
 
 @dataclass
@@ -91,12 +94,13 @@ class Pipeline:
 
 def create_app(config: StreamConfig, **app_options: Any) -> Pipeline:
     """One faust.App and the five topics; agents are added by ``pipeline.stream.agents``."""
-    config.datadir.mkdir(parents=True, exist_ok=True)
+    datadir = config.datadir / config.group
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         config.app_id,
         broker=f"kafka://{config.kafka}",
         store="memory://",
-        datadir=str(config.datadir),
+        datadir=str(datadir),
         autodiscover=False,
         web_enabled=False,
         topic_partitions=config.partitions,
@@ -104,13 +108,18 @@ def create_app(config: StreamConfig, **app_options: Any) -> Pipeline:
         consumer_auto_offset_reset="earliest",
         processing_guarantee=config.guarantee,
         broker_commit_interval=1.0,
+        # Table changelogs carry thousands of small records per batch: big producer batches
+        # (one round trip for hundreds of records instead of the default 16 KB's dozen)
+        producer_max_batch_size=900_000,
+        producer_max_request_size=1_000_000,
+        producer_linger=0.005,
         broker_session_timeout=config.session_timeout,
         broker_heartbeat_interval=min(3.0, config.session_timeout / 3),
         **app_options,
     )
-    # The story agent writes hundreds of table keys per article; Faust's default buffer of
-    # 100 pending changelog records would log "producer buffer full" for every event.
-    app.producer.buffer.max_messages = 10_000
+    # The story agent writes thousands of table keys per batch; Faust's default buffer of
+    # 100 pending changelog records would make it wait for every hundred.
+    app.producer.buffer.max_messages = 50_000
     pipeline = Pipeline(config, app)
     for key, spec in TOPICS.items():
         pipeline.topics[key] = app.topic(

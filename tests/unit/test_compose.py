@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from pipeline.cli import app as cli
+from pipeline.cli_web import TOKEN_ENV
 from pipeline.config import _ENV, load_settings
 from pipeline.runtime.setup import KIBANA_FILE, ndjson
 from pipeline.storage.elasticsearch_store import KINDS, TEMPLATE_DIR, IndexNames
@@ -93,7 +94,7 @@ def test_app_services_use_real_settings_and_commands() -> None:
         service = SERVICES[name]
         env = service["environment"]
         unknown = {k for k in env if k.startswith("NEWSWIRE_")} - set(_ENV.values()) - {
-            "NEWSWIRE_CONFIG"}
+            "NEWSWIRE_CONFIG", TOKEN_ENV}
         assert not unknown, f"{name}: environment variables newswire does not read: {unknown}"
         assert env["NEWSWIRE_BACKEND"] == "kafka"
         settings = load_settings(REPO / "config", env={k: str(v) for k, v in env.items()

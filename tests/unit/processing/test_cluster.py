@@ -1,4 +1,5 @@
-"""The online story clusterer: seeds, separation, near-copies, restarts, windows, merges."""
+"""The online story clusterer: seeds, separation, near-copies, restarts, windows, merges,
+events of one kind kept apart, bounded document frequencies."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pytest
 
 from pipeline.models import Article
 from pipeline.processing.cluster import Assignment, StoryClusterer
+from pipeline.processing.cluster_state import StateStore
+from pipeline.processing.similarity import IDF_RATIO_CAP, idf
 
 SEEDS = Path(__file__).resolve().parents[3].parent / "shared" / "seeds"
 T0 = datetime(2024, 6, 13, 9, 0, tzinfo=UTC)
@@ -235,31 +238,93 @@ def test_window_closes_stories_and_state_stays_bounded() -> None:
     assert len(open_stories) <= 2
 
 
-def test_article_linking_two_stories_merges_them() -> None:
-    part_a = (
-        "Flooding on the Velmar River forced 300 families from Harlow overnight, and the Harlow "
-        "mayor Ines Cabrera opened the school gym as a shelter. Water reached the Harlow bridge."
-    )
-    part_b = (
-        "Cargo trains between Pellton and Ostrava Junction stopped after a landslide buried the "
-        "tracks near Kessick tunnel; engineer Walter Pym said repairs need 12 days."
-    )
+FLOOD = (
+    "Flooding on the Velmar River forced 300 families from Harlow overnight, and the Harlow "
+    "mayor Ines Cabrera opened the school gym as a shelter. Water reached the Harlow bridge."
+)
+FLOOD_B = (
+    "Some 300 Harlow families left their homes as the Velmar River flooded overnight; mayor Ines "
+    "Cabrera opened the school gym for shelter, and the water rose to the Harlow bridge."
+)
+LANDSLIDE = (
+    "Cargo trains between Pellton and Ostrava Junction stopped after a landslide buried the "
+    "tracks near Kessick tunnel; engineer Walter Pym said repairs need 12 days."
+)
+
+
+def test_article_linking_two_unrelated_stories_does_not_chain_them() -> None:
     clusterer = StoryClusterer({})
-    a = clusterer.assign(make("a", "Velmar River flood drives 300 Harlow families out", part_a), [])
-    b = clusterer.assign(make("b", "Landslide at Kessick tunnel halts Pellton trains", part_b), [])
+    a = clusterer.assign(make("a", "Velmar River flood drives 300 Harlow families out", FLOOD), [])
+    slide = make("b", "Landslide at Kessick tunnel halts Pellton trains", LANDSLIDE)
+    b = clusterer.assign(slide, [])
     assert b.is_new and a.story.id != b.story.id
     both = make(
         "c",
         "Velmar River flood in Harlow and Kessick tunnel landslide halts Pellton trains",
-        part_a + "\n" + part_b,
+        FLOOD + "\n" + LANDSLIDE,
         "wire",
     )
     result = clusterer.assign(both, [])
+    assert not result.merged and result.story.id in {a.story.id, b.story.id}
+    later = clusterer.assign(make("d", "x", LANDSLIDE + " Repairs began.", "rail"), [])
+    assert later.story.id == b.story.id
+
+
+def test_article_linking_two_stories_of_one_event_merges_them() -> None:
+    """The same flood reported twelve days apart makes two stories (time discount); an undated
+    article close to both shows they are one: they merge, and followers go to the merged one."""
+    clusterer = StoryClusterer({}, window=timedelta(days=14))
+    title = "Velmar River flood drives 300 Harlow families out"
+    a = clusterer.assign(make("a", title, FLOOD), [])
+    late = T0 + timedelta(days=12)
+    b = clusterer.assign(make("b", "Harlow families flee Velmar River flood", FLOOD_B, at=late), [])
+    assert b.is_new and a.story.id != b.story.id
+    undated = make("c", title, FLOOD + " " + FLOOD_B, "wire", at=late)
+    result = clusterer.assign(undated.model_copy(update={"published": None}), [])
     assert result.story.id == a.story.id and result.merged == [b.story.id]
     assert result.story.merged_from == [b.story.id]
     assert sorted(result.story.article_ids) == ["a", "b", "c"]
-    later = clusterer.assign(make("d", "x", part_b + " Repairs began.", "rail"), [])
-    assert later.story.id == a.story.id  # the merged story keeps receiving b's followers
+    text = FLOOD_B + " The river fell."
+    follower = make("d", "Velmar River flood recedes", text, "rail", at=late)
+    assert clusterer.assign(follower, []).story.id == a.story.id
+
+
+def quake(aid: str, place: str, mayor: str, magnitude: str, at: datetime) -> Article:
+    return make(
+        aid,
+        f"Magnitude {magnitude} earthquake strikes {place}",
+        f"A magnitude {magnitude} earthquake struck near {place} on Monday, officials said.\n\n"
+        "The quake hit at a depth of 30 kilometres, according to the seismology office.\n\n"
+        f"Mayor {mayor} urged residents to stay out of older buildings.\n\n"
+        "Power was cut to homes and rescue teams searched damaged buildings.",
+        source=f"{aid}.example",
+        at=at,
+    )
+
+
+def test_same_kind_of_event_in_different_places_stays_apart() -> None:
+    """Two earthquakes, same wording, different towns (even the same mayor's name): two
+    stories; another report of the first one still joins it."""
+    clusterer = StoryClusterer({})
+    first = clusterer.assign(quake("q1", "Valdora", "Ilse Marrow", "5.1", T0), [])
+    other = quake("q2", "Marenza", "Ilse Marrow", "6.2", T0 + timedelta(hours=9))
+    second = clusterer.assign(other, [])
+    assert second.is_new and second.story.id != first.story.id
+    same = quake("q3", "Valdora", "Ilse Marrow", "5.1", T0 + timedelta(hours=10))
+    again = clusterer.assign(same, [])
+    assert again.story.id == first.story.id
+
+
+def test_rare_document_frequencies_are_pruned() -> None:
+    state: dict[str, Any] = {}
+    store = StateStore(state)
+    n = IDF_RATIO_CAP * 10
+    store.count_document(["rare", "common"])
+    for _ in range(30):
+        store.count_document(["common"])
+    assert store.prune_df(n) == 1  # "rare" (1 in n) saturates IDF anyway: its count goes
+    assert "df:rare" not in state and state["df:common"] == 31
+    assert idf(n, 0) == idf(n, 1) == idf(n, 5)  # saturated either way
 
 
 def test_state_values_are_small_json() -> None:

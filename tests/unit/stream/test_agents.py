@@ -3,6 +3,7 @@ the pure stages, poison to the dead-letter topic, the stream going on after it."
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
@@ -33,8 +34,11 @@ async def test_clean_agent_sends_articles_on_and_poison_to_dead(pipeline: Any) -
     sent: list[tuple[str, Any, Any]] = []
 
     def recorder(name: str) -> Any:
-        async def send(key: Any = None, value: Any = None, **kw: Any) -> None:
+        async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
             sent.append((name, key, value))
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
         return send
 
     with patch.object(pipeline["clean"], "send", recorder("clean")), \

@@ -1,0 +1,279 @@
+"""Kafka + Elasticsearch rows of ``make bench``: articles/s and raw → searchable / alert latency.
+
+Against the real servers (``scripts/services start``), under its own topic and index prefix,
+with its own worker processes (``newswire worker --role ...``), cleaned up afterwards:
+
+  burst   every article of the clustering eval set (~2,800 real texts; the fictional corpus
+          without ../shared) produced at once: throughput = articles / (last searchable −
+          first produced); its latencies include the queue the burst builds
+  paced   fictional articles (tests/fixtures/corpus.py) produced at a steady rate below
+          the measured throughput: the pipeline's own latency
+
+Latency = first poll (refresh + search, every ``POLL`` s) that sees the article (or its
+alert in the alert log) − when the producer sent it; a resolution of ``POLL``.
+Rows: ``done``, ``seconds``, ``rate``, ``p50/p95_searchable_s``, ``p50/p95_alert_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+EVAL = REPO.parent / "shared" / "eval" / "clustering"
+KAFKA = os.environ.get("NEWSWIRE_KAFKA", "127.0.0.1:9092")
+ELASTICSEARCH = os.environ.get("NEWSWIRE_ELASTICSEARCH", "http://127.0.0.1:9200")
+POLL = 0.2
+RULES = """rules:
+  - name: bench-watch
+    query: >-
+      topic:natural-disasters OR topic:elections OR topic:trade OR topic:courts-justice
+      OR topic:terrorism
+    channels: ["jsonl:alerts.jsonl"]
+"""
+SETUPS = {"1 worker (all)": ["all"], "stateful + stateless": ["stateful", "stateless"]}
+Row = tuple[str, dict[str, float]]
+
+
+def servers_problem() -> str | None:
+    import socket
+
+    from elasticsearch import Elasticsearch
+
+    host, _, port = KAFKA.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+    except OSError as exc:
+        return f"Kafka not reachable at {KAFKA}: {exc}"
+    client = Elasticsearch(ELASTICSEARCH, request_timeout=5)
+    try:
+        client.cluster.health(timeout="5s")
+    except Exception as exc:  # noqa: BLE001 - any failure means not usable
+        return f"Elasticsearch not reachable at {ELASTICSEARCH}: {exc!r}"
+    finally:
+        client.close()
+    return None
+
+
+def cleanable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Only what becomes an article (poison goes to the dead topic, never searchable)."""
+    from pipeline.errors import PoisonInputError
+    from pipeline.models import RawArticle
+    from pipeline.processing.clean import Cleaner
+
+    cleaner, out = Cleaner(), []
+    for rec in records:
+        try:
+            cleaner.clean(RawArticle.model_validate(rec))
+        except PoisonInputError:
+            continue
+        out.append(rec)
+    return out
+
+
+def real_articles() -> list[dict[str, Any]]:
+    records = []
+    for name in ("gva_incidents.jsonl", "ecbplus.jsonl"):
+        for line in (EVAL / name).read_text().splitlines():
+            rec = json.loads(line)
+            records.append({"url": f"https://bench.example/{rec['id']}", "title": rec["title"],
+                            "text": rec["text"], "published": rec.get("published"),
+                            "source": rec.get("source") or "bench"})
+    return records
+
+
+def fictional(n: int, seed: int) -> list[dict[str, Any]]:
+    sys.path.insert(0, str(REPO))
+    from tests.fixtures.corpus import corpus
+
+    out = []
+    for rec in corpus(n // 3 + 10, seed=seed):
+        rec = {k: v for k, v in rec.items() if k != "event"}
+        rec["url"] = rec["url"].replace(".example/", f".example/s{seed}/")
+        out.append(rec)
+    return out[:n]
+
+
+class Bench:
+    """One setup: config, prefix, worker processes, producer and the ES poller."""
+
+    def __init__(self, tmp: Path, roles: list[str]) -> None:
+        from pipeline.config import load_settings
+
+        self.prefix = "nwbench-" + uuid.uuid4().hex[:8]
+        config = tmp / "config"
+        config.mkdir()
+        shutil.copy(REPO / "config" / "topics.yaml", config / "topics.yaml")
+        (config / "alerts.yaml").write_text(RULES)
+        self.settings = load_settings(config, env={}, data_dir=tmp / "data", kafka=KAFKA,
+                                      elasticsearch=ELASTICSEARCH, topic_prefix=self.prefix,
+                                      index_prefix=self.prefix)
+        env = {**os.environ, "NEWSWIRE_KAFKA": KAFKA, "NEWSWIRE_ELASTICSEARCH": ELASTICSEARCH,
+               "NEWSWIRE_TOPIC_PREFIX": self.prefix, "NEWSWIRE_INDEX_PREFIX": self.prefix}
+        env.pop("NEWSWIRE_BACKEND", None)
+        self.log = (tmp / "workers.log").open("wb")
+        self.workers = [subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data-dir",
+             str(tmp / "data"), "worker", "--role", role],
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT) for role in roles]
+        self.sent: dict[str, float] = {}
+        self.visible: dict[str, float] = {}
+        self.alerted: dict[str, float] = {}
+
+    def close(self) -> None:
+        from elasticsearch import Elasticsearch
+
+        from pipeline.storage.elasticsearch_store import IndexNames, drop
+        for proc in self.workers:
+            proc.terminate()
+        for proc in self.workers:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        client = Elasticsearch(ELASTICSEARCH)
+        drop(client, IndexNames(self.prefix))
+        client.close()
+        asyncio.run(self._delete_topics())
+
+    async def _delete_topics(self) -> None:
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+        await admin.start()
+        try:
+            mine = [t for t in await admin.list_topics() if t.startswith(self.prefix)]
+            if mine:
+                await admin.delete_topics(mine)
+        finally:
+            await admin.close()
+
+    async def run(self, records: list[dict[str, Any]], rate: float | None,
+                  timeout: float = 600) -> None:
+        """Produce ``records`` (at ``rate``/s, or at once) while polling ES until all show."""
+        from pipeline.models import RawArticle
+        from pipeline.runtime.distributed import RawProducer, stream_config
+        from pipeline.runtime.embedded import raw_id
+
+        raws = [RawArticle.model_validate(r) for r in records]
+        ids = {raw_id(r) for r in raws}
+        poller = asyncio.create_task(self._poll(ids, timeout))
+        async with RawProducer(stream_config(self.settings)) as producer:
+            start = time.monotonic()
+            step = 50 if rate else len(raws)
+            for i in range(0, len(raws), step):
+                if rate:
+                    await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+                chunk = raws[i:i + step]
+                now = time.monotonic()
+                self.sent.update({raw_id(r): now for r in chunk})
+                await producer.send(chunk)
+        await poller
+
+    async def _poll(self, ids: set[str], timeout: float) -> None:
+        from elasticsearch import AsyncElasticsearch
+
+        from pipeline.storage.elasticsearch_store import IndexNames
+        names = IndexNames(self.prefix)
+        client = AsyncElasticsearch(ELASTICSEARCH, request_timeout=30)
+        deadline = time.monotonic() + timeout
+        try:
+            while not ids <= self.visible.keys():
+                if time.monotonic() > deadline or any(p.poll() is not None for p in self.workers):
+                    raise SystemExit(f"benchmark stalled: {len(ids - self.visible.keys())} "
+                                     f"of {len(ids)} not searchable (see worker logs)")
+                await asyncio.sleep(POLL)
+                await client.indices.refresh(index=f"{names.articles},{names.alerts}",
+                                             ignore_unavailable=True)
+                now = time.monotonic()
+                hits = await client.search(index=names.articles, size=10_000, source=False,
+                                           query={"match_all": {}}, ignore_unavailable=True)
+                for hit in hits["hits"]["hits"]:
+                    self.visible.setdefault(hit["_id"], now)
+                alerts = await client.search(index=names.alerts, size=10_000,
+                                             source_includes=["article_id"],
+                                             query={"match_all": {}}, ignore_unavailable=True)
+                for hit in alerts["hits"]["hits"]:
+                    self.alerted.setdefault(hit["_source"]["article_id"], now)
+            await asyncio.sleep(2)  # alerts trail the articles by a hop
+        finally:
+            await client.close()
+
+    def figures(self, ids: set[str]) -> dict[str, float]:
+        first = min(self.sent[i] for i in ids)
+        last = max(self.visible[i] for i in ids)
+        seen = [self.visible[i] - self.sent[i] for i in ids]
+        alerts = [self.alerted[i] - self.sent[i] for i in ids if i in self.alerted]
+        return {"done": len(ids), "seconds": last - first, "rate": len(ids) / (last - first),
+                **_quantiles("searchable", seen), **_quantiles("alert", alerts)}
+
+
+def _quantiles(what: str, values: list[float]) -> dict[str, float]:
+    if len(values) < 2:
+        return {f"p50_{what}_s": values[0] if values else float("nan"),
+                f"p95_{what}_s": values[0] if values else float("nan")}
+    cuts = statistics.quantiles(values, n=20)
+    return {f"p50_{what}_s": statistics.median(values), f"p95_{what}_s": cuts[18]}
+
+
+@contextmanager
+def bench(roles: list[str]) -> Iterator[Bench]:
+    with tempfile.TemporaryDirectory(prefix="nwbench") as tmp:
+        b = Bench(Path(tmp), roles)
+        try:
+            yield b
+        except BaseException:
+            b.log.flush()
+            sys.stderr.write((Path(tmp) / "workers.log").read_text(errors="replace")[-3000:])
+            raise
+        finally:
+            b.close()
+
+
+def measure(name: str, roles: list[str], burst: list[dict[str, Any]]) -> list[Row]:
+    from pipeline.models import RawArticle
+    from pipeline.runtime.embedded import raw_id
+
+    def ids(records: list[dict[str, Any]]) -> set[str]:
+        return {raw_id(RawArticle.model_validate(r)) for r in records}
+
+    with bench(roles) as b:
+        warm = fictional(30, seed=1)
+        asyncio.run(b.run(warm, None, timeout=180))  # workers up, groups joined
+        asyncio.run(b.run(burst, None))
+        rows = [(f"kafka+es {name}, burst", b.figures(ids(burst)))]
+        rate = max(20.0, min(300.0, 0.5 * rows[0][1]["rate"]))
+        paced = fictional(int(rate * 8), seed=2)
+        asyncio.run(b.run(paced, rate))
+        figures = b.figures(ids(paced))
+        rows.append((f"kafka+es {name}, paced {rate:.0f}/s", figures))
+    return rows
+
+
+def rows() -> list[Row]:
+    problem = servers_problem()
+    if problem:
+        raise SystemExit(f"distributed benchmark skipped: {problem} -- start the servers "
+                         "with `scripts/services start`")
+    burst = cleanable(real_articles() if EVAL.exists() else fictional(3000, seed=3))
+    out: list[Row] = []
+    for name, roles in SETUPS.items():
+        out += measure(name, roles, burst)
+    return out
+
+
+if __name__ == "__main__":
+    for row_name, row in rows():
+        print(row_name, json.dumps({k: round(v, 3) for k, v in row.items()}))

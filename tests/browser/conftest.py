@@ -1,0 +1,137 @@
+"""Browser tests: a real ``newswire web`` server over ingested seeds, driven in Debian's
+headless Chromium by Playwright (its own browser download does not work here).
+
+Chromium comes from ``make test`` (apt-get install chromium when /usr/bin/chromium is
+missing). Under CI a missing Chromium fails these tests; locally it skips them loudly.
+Screenshots go to test-artifacts/browser/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from tests.conftest import IN_CI, REPO, newswire
+
+CHROMIUM = Path(os.environ.get("NEWSWIRE_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = REPO / "test-artifacts" / "browser"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+KEYS = ["000", "001", "002", "003", "004"]
+EVIL_TITLE = 'Harbour festival <script>window.__pwned="title"</script> opens'
+EVIL_TEXT = (
+    "The harbour festival opened on Saturday with boats, music and food stalls along the "
+    'quay. <script>window.__pwned="script";alert("script")</script> Organisers expect '
+    'forty thousand visitors. <img src=x onerror="window.__pwned=\'onerror\';alert(1)"> '
+    "The mayor said the festival would run all week. <svg onload=\"window.__pwned='svg'\">"
+    " Tickets are free for children.")
+
+
+def _require_chromium() -> Path:
+    if CHROMIUM.exists():
+        return CHROMIUM
+    message = (f"Chromium not found at {CHROMIUM}: `make test` installs it (apt-get install "
+               "-y --no-install-recommends chromium); browser tests need it")
+    if IN_CI:
+        pytest.fail(message)
+    print(f"\n*** SKIPPING BROWSER TESTS: {message} ***", file=sys.stderr)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory, seeds: dict[str, str]) -> Iterator[str]:
+    """A real `newswire web` on a free port over a data dir where the seeds (and one
+    article carrying script payloads) were ingested; its base URL."""
+    tmp = tmp_path_factory.mktemp("web")
+    config, data = tmp / "config", tmp / "data"
+    config.mkdir()
+    for name in ("topics.yaml", "alerts.yaml"):
+        shutil.copy(REPO / "config" / name, config / name)
+    (config / "feeds.yaml").write_text(yaml.safe_dump({"feeds": []}))
+    archive = tmp / "seeds.jsonl"
+    with archive.open("w") as fh:
+        for i, key in enumerate(KEYS):
+            record: dict[str, Any] = {"url": f"https://{key}.outlet.example/pact-{key}",
+                                      "text": seeds[key], "source": f"Outlet {key}",
+                                      "published": f"2024-06-13T0{i}:00:00Z"}
+            fh.write(json.dumps(record) + "\n")
+        fh.write(json.dumps({"url": "https://evil.example/festival", "title": EVIL_TITLE,
+                             "text": EVIL_TEXT, "source": "Evil Outlet",
+                             "published": "2024-06-15T10:00:00Z"}) + "\n")
+    newswire(config, data, "ingest", str(archive))
+    port = _free_port()
+    env = {**os.environ}
+    env.pop("NEWSWIRE_BACKEND", None)
+    log = (tmp / "web.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "--config", str(config),
+                             "--data-dir", str(data), "web", "--port", str(port)],
+                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                output = (tmp / "web.log").read_text()
+                raise AssertionError(f"newswire web did not start:\n{output}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    path = _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=str(path), headless=True, args=FLAGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    found = context.new_page()
+    found.set_default_timeout(15_000)
+    try:
+        yield found
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
