@@ -7,18 +7,34 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
-from pipeline.config import Settings
+from pipeline.config import Settings, load_settings
+from pipeline.errors import ConfigError
 from pipeline.sources.health import health_row
 
 feeds_app = typer.Typer(help="Feed health (default), OPML import and export.",
                         invoke_without_command=True)
+console = Console()
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def settings(ctx: typer.Context) -> Settings:
+    """Settings from the global options (--config, --data-dir, --backend) of ``newswire``."""
+    root = ctx.find_root().params
+    try:
+        return load_settings(root.get("config"), data_dir=root.get("data_dir"),
+                             backend=root.get("backend"))
+    except ConfigError as exc:
+        err.print(f"[red]config error:[/red] {exc}")
+        raise typer.Exit(2) from exc
 
 
 def _feed_states(cfg: Settings) -> dict[str, dict[str, Any]]:
@@ -47,13 +63,11 @@ def health(
     last error, items per day, items ingested. Example: newswire feeds --json"""
     if ctx.invoked_subcommand:
         return
-    from pipeline.cli import _dump, console, settings
-
-    cfg = settings()
+    cfg = settings(ctx)
     known = _feed_states(cfg)
     rows = [health_row(f.url, f.name, known.get(f.url, {})) for f in cfg.feeds]
     if as_json:
-        _dump({"feeds": rows})
+        sys.stdout.write(json.dumps({"feeds": rows}, ensure_ascii=False) + "\n")
         return
     table = Table("state", "title", "url", "items/day", "items", "failures", "last error")
     for r in rows:
@@ -65,16 +79,16 @@ def health(
 
 @feeds_app.command("import")
 def import_opml(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="An OPML file (e.g. exported from a feed "
                                          "reader).", exists=True, dir_okay=False)],
 ) -> None:
     """Add every feed of an OPML file to config/feeds.yaml (feeds already listed are kept
     as they are). Example: newswire feeds import subscriptions.opml"""
-    from pipeline.cli import err, settings
     from pipeline.sources.errors import FeedError
     from pipeline.sources.opml import append_to_feeds_yaml, read_opml
 
-    cfg = settings()
+    cfg = settings(ctx)
     try:
         found = read_opml(file.read_bytes())
     except FeedError as exc:
@@ -86,9 +100,8 @@ def import_opml(
 
 
 @feeds_app.command("export")
-def export_opml() -> None:
+def export_opml(ctx: typer.Context) -> None:
     """The configured feeds as OPML 2.0 on stdout. Example: newswire feeds export > feeds.opml"""
-    from pipeline.cli import settings
     from pipeline.sources.opml import write_opml
 
-    sys.stdout.write(write_opml(settings().feeds) + "\n")
+    sys.stdout.write(write_opml(settings(ctx).feeds) + "\n")

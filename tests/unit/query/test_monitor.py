@@ -6,8 +6,9 @@ from pipeline.query.matcher import Document, matches
 from pipeline.query.monitor import QueryMonitor, anchors
 from pipeline.query.parser import compile_query
 
-WORDS = ("pact treaty nato summit ukraine russia assets frozen sanctions quake flood vote "
-         "court strike port tariff grain drone missile border refugee").split()
+WORDS = ["pact", "treaty", "nato", "summit", "ukraine", "russia", "assets", "frozen",
+         "sanctions", "quake", "flood", "vote", "court", "strike", "port", "tariff", "grain",
+         "drone", "missile", "border", "refugee"]
 
 
 def test_anchors_of_constructs() -> None:

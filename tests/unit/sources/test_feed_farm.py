@@ -119,7 +119,8 @@ async def test_every_eval_feed_ingested_or_reported(farm: Farm, tmp_path: Path) 
 
 async def test_json_feed_fields(farm: Farm, tmp_path: Path) -> None:
     require_path(FEEDS, "the eval feeds")
-    url = f"{farm.base}/eval/Ranchero-Software__RSParser/Tests/RSParserTests/Resources/inessential.json"
+    resources = "Ranchero-Software__RSParser/Tests/RSParserTests/Resources"
+    url = f"{farm.base}/eval/{resources}/inessential.json"
     sched, _ = scheduler(tmp_path)
     _, sink = await one_round(sched, [FeedSource(url=url)])
     first = sink.articles[url][0]
@@ -192,7 +193,8 @@ async def test_permanent_redirect_updates_the_stored_url(farm: Farm, tmp_path: P
 
 async def test_wrong_declared_encodings(farm: Farm, tmp_path: Path) -> None:
     def text(n: int) -> bytes:
-        return rss("Caf\u00e9", [("Caf\u00e9 cr\u00e8me", f"https://a.example/{n}", "d\u00e9j\u00e0")])
+        item = ("Caf\u00e9 cr\u00e8me", f"https://a.example/{n}", "d\u00e9j\u00e0")
+        return rss("Caf\u00e9", [item])
     lying_xml = farm.add("/latin.xml", text(1).replace(b"UTF-8", b"ISO-8859-1"))
     lying_http = farm.add("/http.xml", text(2), "application/xml; charset=iso-8859-1")
     cp1252 = farm.add("/cp.xml", text(3).decode().encode("cp1252"))  # says UTF-8, is not
