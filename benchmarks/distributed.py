@@ -125,7 +125,7 @@ class Bench:
         env.pop("NEWSWIRE_BACKEND", None)
         self.log = (tmp / "workers.log").open("wb")
         self.workers = [subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data-dir",
+            [sys.executable, "-m", "pipeline", "--config", str(config), "--data-dir",
              str(tmp / "data"), "worker", "--role", role],
             cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT) for role in roles]
         self.sent: dict[str, float] = {}

@@ -66,7 +66,7 @@ def newswire(config: Path, data: Path, *args: str, check: bool = True,
     """Run the real CLI as a user would."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("NEWSWIRE_BACKEND", None)
-    cmd = [sys.executable, "-m", "pipeline.cli", "--config", str(config), "--data-dir",
+    cmd = [sys.executable, "-m", "pipeline", "--config", str(config), "--data-dir",
            str(data), *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=300,
                           cwd=REPO)

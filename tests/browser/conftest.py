@@ -81,7 +81,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, seeds: dict[str, str]) -> Ite
     env = {**os.environ}
     env.pop("NEWSWIRE_BACKEND", None)
     log = (tmp / "web.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "--config", str(config),
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "--config", str(config),
                              "--data-dir", str(data), "web", "--port", str(port)],
                             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

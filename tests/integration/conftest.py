@@ -149,7 +149,7 @@ class StreamEnv:
     def start_worker(self) -> subprocess.Popen[bytes]:
         log = (self.logs / f"worker-{len(self.workers)}.log").open("wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "--config", str(self.config_dir),
+            [sys.executable, "-m", "pipeline", "--config", str(self.config_dir),
              "--data-dir", str(self.data_dir), "worker"],
             cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.workers.append(proc)
