@@ -92,7 +92,7 @@ def build_worker(settings: Settings, *, out: TextIO | None = None,
         return Stages(list(settings.topics), list(settings.rules), cluster, alerts)
 
     sink = ElasticsearchSink.connect(settings.elasticsearch, settings.index_prefix)
-    register_agents(pipeline, make_stages, sink, Notifier(settings.data_dir, out=out),
+    register_agents(pipeline, make_stages, sink, Notifier.from_settings(settings, out=out),
                     role=role, batching=Batching(settings.worker_batch,
                                                  settings.worker_batch_within))
     return pipeline
@@ -187,7 +187,7 @@ async def run_poller(settings: Settings, *, once: bool = False,
     poller = Poller.from_settings(settings)
     scheduler = FeedScheduler(poller, store, concurrency=settings.poll_concurrency, shard=shard,
                               alert_channel=settings.feed_alerts,
-                              notify=Notifier(settings.data_dir).deliver)
+                              notify=Notifier.from_settings(settings).deliver)
     total = 0
     try:
         async with RawProducer(stream_config(settings)) as producer:

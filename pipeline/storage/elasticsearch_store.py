@@ -100,7 +100,8 @@ def story_from_doc(source: dict[str, Any]) -> Story:
 
 
 def alert_id(event: AlertEvent) -> str:
-    return f"{event.rule}:{event.story_id}:{event.channel}"
+    """One document per (rule, story, event, channel): an update alert is not the new one."""
+    return f"{event.rule}:{event.story_id}:{event.event}:{event.channel}"
 
 
 # -- templates ---------------------------------------------------------------------------
