@@ -30,7 +30,7 @@ from typing import Any
 from pipeline.models import Article, Story
 from pipeline.processing import minhash, stories
 from pipeline.processing.cluster_state import StateStore
-from pipeline.processing.features import extract
+from pipeline.processing.features import Features, extract
 from pipeline.processing.similarity import (
     TIME_GRACE_DAYS,
     TIME_HALF_LIFE_DAYS,
@@ -47,6 +47,14 @@ from pipeline.processing.similarity import (
 
 logger = logging.getLogger(__name__)
 
+
+
+def prepare_features(article: Article) -> Features:
+    """The stateless part of assignment: features and the MinHash signature with its bands."""
+    features = extract(article)
+    features.signature = minhash.signature(features.words)
+    features.bands = minhash.band_keys(features.signature)
+    return features
 
 @dataclass
 class Assignment:
@@ -89,14 +97,17 @@ class StoryClusterer:
         self.retention = max(retention, window)
         self.settings = settings or ClusterSettings()
 
-    def assign(self, article: Article, topics: list[str]) -> Assignment:
+    def assign(self, article: Article, topics: list[str],
+               features: Features | None = None) -> Assignment:
+        """Join the best open story or start one. ``features`` may be precomputed
+        (``prepare_features``, stateless) so that runtimes can compute them in parallel."""
         known = self._store.get("a:" + article.id)
         if known is not None:  # replay: nothing changes
             return Assignment(self._story(self._store.resolve(known["s"])), False, known["d"])
         arrival = article.fetched.timestamp()
         event = self._event_time(article)
         meta = self._advance(arrival)
-        features = extract(article)
+        features = features or prepare_features(article)
         meta["n"] += 1
         n = meta["n"]
         df = self._store.count_document(features.vector)
@@ -104,8 +115,7 @@ class StoryClusterer:
         idf_of = idfs(features.vector, n, df)
         vector = normalized(weigh(features.vector, idf_of))
         title = normalized(weigh(features.title, idf_of))
-        sig = minhash.signature(features.words)
-        bands = minhash.band_keys(sig)
+        sig, bands = features.signature, features.bands
         near = self._near_copy(sig, bands)
         ranked = sorted(sorted(vector.items()), key=itemgetter(1), reverse=True)  # ties: by name
         salient = [f for f, _ in ranked[: self.settings.salient]]

@@ -70,6 +70,8 @@ class Features:
     title: dict[str, float] = field(default_factory=dict)
     title_names: list[str] = field(default_factory=list)  # "e:" features named in the title
     words: list[str] = field(default_factory=list)  # lower-cased body words, for shingles
+    signature: list[int] = field(default_factory=list)  # MinHash of the words' shingles
+    bands: list[str] = field(default_factory=list)  # its LSH band keys
 
 
 def _sublinear(counts: Mapping[str, int], boost: float, into: dict[str, float]) -> None:

@@ -24,7 +24,8 @@ from pipeline.models import (
 )
 from pipeline.processing.alerts import AlertMatcher
 from pipeline.processing.clean import Cleaner
-from pipeline.processing.cluster import StoryClusterer
+from pipeline.processing.cluster import StoryClusterer, prepare_features
+from pipeline.processing.features import Features
 from pipeline.processing.tag import Tagger, TopicRule, document_of
 from pipeline.query.analysis import fold
 from pipeline.query.matcher import Document
@@ -40,6 +41,7 @@ class Analysed:
     matches: list[TopicMatch]
     junk_candidates: list[str] = field(default_factory=list)  # for SourceJunk.observe
     signature: str = ""  # the article body's key (copies share it)
+    cluster_features: Features | None = None  # precomputed for the clusterer
 
 
 @dataclass
@@ -86,7 +88,8 @@ class Stages:
     def analyse(self, article: Article) -> Analysed:
         """Stateless: analysis chain and topics."""
         doc = document_of(article)
-        return Analysed(article, doc, self.tagger.tag(article, doc))
+        return Analysed(article, doc, self.tagger.tag(article, doc),
+                        cluster_features=prepare_features(article))
 
     def enrich(self, article: Article) -> Enriched:
         return self.assign(self.analyse(article))
@@ -95,7 +98,7 @@ class Stages:
         """Stateful: story assignment and alerts (one writer: one partition / process)."""
         article, doc, matches = analysed.article, analysed.document, analysed.matches
         topics = [m.topic for m in matches]
-        assignment = self.clusterer.assign(article, topics)
+        assignment = self.clusterer.assign(article, topics, analysed.cluster_features)
         enriched = EnrichedArticle(
             **article.model_dump(),
             topics=topics,
