@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import product
 
-from pipeline.query.analysis import Token, fold, tokens
+from pipeline.query.analysis import Token, fold, terms, tokens
 from pipeline.query.parser import (
     Bool,
     DateRange,
@@ -30,22 +30,30 @@ Evidence = tuple[str, str, int, int]  # (field, surface word, start, end)
 
 @dataclass
 class FieldIndex:
-    """One analysed text field: term → positions (in analysed order) and tokens."""
+    """One analysed text field: term → positions (in analysed order). Character offsets
+    (``tokens``) are computed only when evidence is asked for: most fields never are."""
 
     text: str
-    tokens: list[Token]
+    terms: list[str]
     positions: dict[str, list[int]]
+    _tokens: list[Token] | None = None
 
     @classmethod
     def of(cls, text: str) -> FieldIndex:
-        toks = tokens(text)
+        analysed = terms(text)
         positions: dict[str, list[int]] = defaultdict(list)
-        for i, tok in enumerate(toks):
-            positions[tok.term].append(i)
-        return cls(text, toks, dict(positions))
+        for i, term in enumerate(analysed):
+            positions[term].append(i)
+        return cls(text, analysed, dict(positions))
+
+    @property
+    def tokens(self) -> list[Token]:
+        if self._tokens is None:
+            self._tokens = tokens(self.text)
+        return self._tokens
 
     def analysed(self) -> str:
-        return " ".join(t.term for t in self.tokens)
+        return " ".join(self.terms)
 
 
 @dataclass

@@ -49,7 +49,7 @@ class SqliteMapping(MutableMapping[str, Any]):
 
     def flush(self) -> None:
         """Write buffered changes into the current transaction."""
-        puts = [(self.ns, k, json.dumps(v, separators=(",", ":")))
+        puts = [(self.ns, k, str(v) if type(v) is int else json.dumps(v, separators=(",", ":")))
                 for k, v in self._dirty.items() if v is not _DELETED]
         gone = [(self.ns, k) for k, v in self._dirty.items() if v is _DELETED]
         self.conn.executemany("INSERT OR REPLACE INTO kv (ns, key, value) VALUES (?,?,?)", puts)
