@@ -17,8 +17,8 @@ import yaml
 from pydantic import ValidationError
 from rich.table import Table
 
-from pipeline.config import Settings, load_settings
-from pipeline.errors import ConfigError, QuerySyntaxError
+from pipeline.cli_context import settings
+from pipeline.errors import QuerySyntaxError
 from pipeline.models import AlertEvent, AlertRule, EnrichedArticle, Story
 from pipeline.processing.alerts import unmet_condition
 from pipeline.query.parser import compile_query
@@ -35,20 +35,6 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
     err.print(f"[red]error:[/red] {message}", markup=True)
     return typer.Exit(code)
-
-
-def settings(ctx: typer.Context, backend: str | None = None) -> Settings:
-    """The global --config / --data-dir / --backend options, read from the root command
-    (so they apply however the CLI was started, also ``python -m pipeline.cli``)."""
-    from pipeline.cli import err
-
-    params = ctx.find_root().params
-    try:
-        return load_settings(params.get("config"), data_dir=params.get("data_dir"),
-                             backend=backend or params.get("backend"))
-    except ConfigError as exc:
-        err.print(f"[red]config error:[/red] {exc}")
-        raise typer.Exit(2) from exc
 
 
 def _alerts_file(ctx: typer.Context) -> Path:

@@ -16,25 +16,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.config import Settings, load_settings
-from pipeline.errors import ConfigError
+from pipeline.cli_context import settings
+from pipeline.config import Settings
 from pipeline.sources.health import health_row
 
 feeds_app = typer.Typer(help="Feed health (default), OPML import and export.",
                         invoke_without_command=True)
 console = Console()
 err = Console(stderr=True, soft_wrap=True, highlight=False)
-
-
-def settings(ctx: typer.Context) -> Settings:
-    """Settings from the global options (--config, --data-dir, --backend) of ``newswire``."""
-    root = ctx.find_root().params
-    try:
-        return load_settings(root.get("config"), data_dir=root.get("data_dir"),
-                             backend=root.get("backend"))
-    except ConfigError as exc:
-        err.print(f"[red]config error:[/red] {exc}")
-        raise typer.Exit(2) from exc
 
 
 def _feed_states(cfg: Settings) -> dict[str, dict[str, Any]]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from pipeline.cli_context import settings
 from pipeline.config import Settings
 
 if TYPE_CHECKING:
@@ -32,23 +33,6 @@ PortOpt = Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port
 TokenOpt = Annotated[str | None, typer.Option(
     "--token", envvar=TOKEN_ENV, show_envvar=True,
     help=f"Access token asked of every request (prefer the env var {TOKEN_ENV}).")]
-
-
-def settings(ctx: typer.Context) -> Settings:
-    """The settings from the root command's --config/--data-dir/--backend. Read from the
-    command context, not from pipeline.cli's module state: under ``python -m pipeline.cli``
-    that module is ``__main__`` and a second ``pipeline.cli`` would hold empty state."""
-    from pipeline.cli import err
-    from pipeline.config import load_settings
-    from pipeline.errors import ConfigError
-
-    root = ctx.find_root().params
-    try:
-        return load_settings(root.get("config"), data_dir=root.get("data_dir"),
-                             backend=root.get("backend"))
-    except ConfigError as exc:
-        err.print(f"[red]config error:[/red] {exc}")
-        raise typer.Exit(2) from exc
 
 
 def check_token(host: str, token: str | None) -> str | None:
