@@ -23,6 +23,12 @@ class SearchHit(BaseModel):
     topics: list[str] = Field(default_factory=list)
     score: float
     snippet: str  # highlighted with [[ ]] around matches
+    evidence: dict[str, list[tuple[str, int, int]]] = Field(default_factory=dict)  # topic → why
+
+    @staticmethod
+    def evidence_of(article: EnrichedArticle) -> dict[str, list[tuple[str, int, int]]]:
+        """Per topic tag: the matched words and their character offsets."""
+        return {m.topic: m.evidence for m in article.topic_matches}
 
 
 class SearchStore(Protocol):

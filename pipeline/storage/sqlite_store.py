@@ -259,6 +259,7 @@ class SqliteStore:
                 id=article.id, title=article.title, url=article.url, source=article.source,
                 published=article.published, story_id=article.story_id, topics=article.topics,
                 score=round(score, 4), snippet=snippet(article.text, result.evidence),
+                evidence=SearchHit.evidence_of(article),
             ))
             if len(hits) >= limit:
                 break

@@ -146,6 +146,8 @@ def check_everything(config: Path, data: Path, seeds: dict[str, str]) -> None:
     assert hits("topic:frozen-assets") == {"000", "001", "002", "003"}
     snippet = newswire_json(config, data, "search", '"frozen assets"')["hits"][0]["snippet"]
     assert "[[frozen]] [[assets]]" in snippet
+    nato_hit = newswire_json(config, data, "search", "topic:nato")["hits"][0]
+    assert any(word.lower() == "nato" for word, _s, _e in nato_hit["evidence"]["nato"])
 
     # Alerts: exactly one for the story, recorded and delivered.
     check_one_alert(config, data, story["id"])
