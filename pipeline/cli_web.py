@@ -137,7 +137,7 @@ def kibana_import(
     from pipeline.runtime.setup import import_kibana, ndjson
 
     cfg = settings(ctx)
-    body = ndjson(cfg.topics)
+    body = ndjson(cfg.topics, cfg.rules)
     try:
         import_kibana(url.rstrip("/"), body, wait=wait)
     except SystemExit as exc:

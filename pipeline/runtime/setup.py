@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 import httpx
 
 from pipeline.config import load_settings
+from pipeline.models import AlertRule
 from pipeline.processing.tag import TopicRule
 from pipeline.runtime.distributed import setup_elasticsearch
 
@@ -59,7 +61,18 @@ def _terms(schema: str, field: str, size: int, aid: str) -> dict[str, Any]:
             "params": {"field": field, "size": size, "order": "desc", "orderBy": "1"}}
 
 
-def saved_objects(topics: Sequence[TopicRule]) -> list[dict[str, Any]]:
+_KIBANA_FIELDS = {"topic": "topics", "story": "story_id", "text": "text", "title": "title"}
+
+
+def kibana_query(query: str) -> str:
+    """A rule's query for Kibana's Lucene mode: newswire's field names mapped to the index's
+    (``topic:`` → ``topics:``). Kibana applies Elasticsearch's own analysis; newswire's exact
+    semantics (stemming, folding) are those of ``newswire search``."""
+    return re.sub(r"\b(topic|story):", lambda m: _KIBANA_FIELDS[m.group(1)] + ":", query)
+
+
+def saved_objects(topics: Sequence[TopicRule],
+                  rules: Sequence[AlertRule] = ()) -> list[dict[str, Any]]:
     """Every Kibana object newswire ships, in import order."""
     count = {"id": "1", "enabled": True, "type": "count", "schema": "metric", "params": {}}
     objects: list[dict[str, Any]] = [
@@ -71,6 +84,9 @@ def saved_objects(topics: Sequence[TopicRule]) -> list[dict[str, Any]]:
     objects += [_saved_search(f"newswire-topic-{t.name}", f"Topic: {t.name}", ARTICLES,
                               f'topics:"{t.name}"', ["title", "source", "topics"],
                               [["published", "desc"]]) for t in topics]
+    objects += [_saved_search(f"newswire-alert-{r.name}", f"Alert rule: {r.name}", ARTICLES,
+                              kibana_query(r.query), ["title", "source", "topics"],
+                              [["published", "desc"]]) for r in rules]
     objects += [
         _saved_search("newswire-largest-stories", "Largest stories", STORIES, "",
                       ["headline", "article_count", "sources"], [["article_count", "desc"]]),
@@ -98,8 +114,8 @@ def saved_objects(topics: Sequence[TopicRule]) -> list[dict[str, Any]]:
     return objects
 
 
-def ndjson(topics: Sequence[TopicRule]) -> str:
-    return "".join(json.dumps(o, sort_keys=True) + "\n" for o in saved_objects(topics))
+def ndjson(topics: Sequence[TopicRule], rules: Sequence[AlertRule] = ()) -> str:
+    return "".join(json.dumps(o, sort_keys=True) + "\n" for o in saved_objects(topics, rules))
 
 
 def import_kibana(url: str, body: str, *, wait: float = 300.0) -> None:
@@ -131,11 +147,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     settings = load_settings(args.config)
     if args.write_kibana:
-        args.write_kibana.write_text(ndjson(settings.topics), encoding="utf-8")
+        args.write_kibana.write_text(ndjson(settings.topics, settings.rules), encoding="utf-8")
         return
     setup_elasticsearch(settings)
     if args.kibana:
-        import_kibana(args.kibana.rstrip("/"), ndjson(settings.topics))
+        import_kibana(args.kibana.rstrip("/"), ndjson(settings.topics, settings.rules))
 
 
 if __name__ == "__main__":

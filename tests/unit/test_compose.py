@@ -125,7 +125,7 @@ def test_index_templates_match_the_aliases() -> None:
 
 def test_kibana_saved_objects_are_generated_from_the_topics() -> None:
     settings = load_settings(REPO / "config", env={})
-    assert KIBANA_FILE.read_text(encoding="utf-8") == ndjson(settings.topics), (
+    assert KIBANA_FILE.read_text(encoding="utf-8") == ndjson(settings.topics, settings.rules), (
         "config/kibana/newswire.ndjson is stale: run "
         "`python -m pipeline.runtime.setup --write-kibana config/kibana/newswire.ndjson`")
     objects = [json.loads(line) for line in KIBANA_FILE.read_text().splitlines()]
@@ -143,3 +143,12 @@ def test_kibana_saved_objects_are_generated_from_the_topics() -> None:
     for obj in objects:
         for ref in obj.get("references", []):
             assert ref["id"] in by_id, f"{obj['id']} refers to missing {ref['id']}"
+
+
+def test_kibana_has_a_saved_search_per_alert_rule_with_index_field_names() -> None:
+    from pipeline.runtime.setup import kibana_query
+
+    assert kibana_query("ukraine AND topic:security-pacts") == "ukraine AND topics:security-pacts"
+    text = KIBANA_FILE.read_text(encoding="utf-8")
+    for rule in load_settings(REPO / "config", env={}).rules:
+        assert f'"newswire-alert-{rule.name}"' in text
