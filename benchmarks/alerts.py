@@ -19,13 +19,14 @@ from pathlib import Path
 
 import yaml
 
+from evaluation.paths import eval_dir
 from pipeline.config import load_settings
 from pipeline.models import RawArticle
 from pipeline.runtime.embedded import EmbeddedRuntime
 from tests.fixtures.servers import WebhookServer
 
 REPO = Path(__file__).resolve().parents[1]
-EVAL = REPO.parent / "shared" / "eval" / "clustering"
+EVAL = eval_dir() / "clustering"
 
 
 def vocabulary() -> list[str]:

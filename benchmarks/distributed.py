@@ -31,8 +31,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from evaluation.paths import eval_dir
+
 REPO = Path(__file__).resolve().parents[1]
-EVAL = REPO.parent / "shared" / "eval" / "clustering"
+EVAL = eval_dir() / "clustering"
 KAFKA = os.environ.get("NEWSWIRE_KAFKA", "127.0.0.1:9092")
 ELASTICSEARCH = os.environ.get("NEWSWIRE_ELASTICSEARCH", "http://127.0.0.1:9200")
 POLL = 0.2

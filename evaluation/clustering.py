@@ -30,13 +30,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from evaluation.paths import eval_dir
 from pipeline.errors import PoisonInputError
 from pipeline.models import Article
 from pipeline.processing.cluster import StoryClusterer
 
 DATASETS = ("gva_incidents", "ecbplus", "synthetic")
 SYNTHETIC = "synthetic"  # generated, not read from the eval directory
-DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
+DEFAULT_EVAL_DIR = eval_dir()
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluation.paths import eval_dir
 from pipeline.errors import PoisonInputError
 from pipeline.models import RawArticle
 from pipeline.processing.clean import Cleaner
 from pipeline.processing.extract import decode_html
 
-DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
+DEFAULT_EVAL_DIR = eval_dir()
 _TOKEN = re.compile(r"\w+")
 _NO_URL = "https://example.invalid/"
 

@@ -107,7 +107,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, seeds: dict[str, str]) -> Ite
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # sync Playwright runs an event loop: end it with the module
 def browser() -> Iterator[Any]:
     path = _require_chromium()
     from playwright.sync_api import sync_playwright

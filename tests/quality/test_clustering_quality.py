@@ -10,13 +10,13 @@ in 20 invented places: events of one kind in different places must stay apart.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
 from evaluation.clustering import SYNTHETIC, evaluate
+from evaluation.paths import eval_dir
 
-EVAL_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "eval"
+EVAL_DIR = eval_dir()
 FLOORS = {"gva_incidents": 0.662, "ecbplus": 0.848, SYNTHETIC: 0.892}  # 0.672 / 0.857 / 0.902
 
 

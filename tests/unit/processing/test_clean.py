@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from evaluation.paths import seeds_dir
 from pipeline.errors import InvalidInput, NotAnArticle
 from pipeline.models import Article, RawArticle
 from pipeline.processing.clean import Cleaner
 
-SEEDS = Path(__file__).parents[3].parent / "shared" / "seeds"
+SEEDS = seeds_dir()
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 KEYS = ["000", "001", "002", "003", "004"]
 

@@ -8,17 +8,17 @@ import os
 import random
 from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from evaluation.paths import seeds_dir
 from pipeline.models import Article
 from pipeline.processing.cluster import Assignment, StoryClusterer
 from pipeline.processing.cluster_state import StateStore
 from pipeline.processing.similarity import IDF_RATIO_CAP, idf
 
-SEEDS = Path(__file__).resolve().parents[3].parent / "shared" / "seeds"
+SEEDS = seeds_dir()
 T0 = datetime(2024, 6, 13, 9, 0, tzinfo=UTC)
 ORDERS = [(0, 1, 2, 3, 4), (4, 3, 2, 1, 0), (2, 0, 4, 1, 3), (1, 3, 0, 4, 2), (3, 4, 1, 2, 0)]
 
