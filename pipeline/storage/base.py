@@ -8,7 +8,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from pipeline.models import AlertEvent, EnrichedArticle, Story
+from pipeline.models import AlertEvent, EnrichedArticle, Story, TopicMatch
 
 
 class SearchHit(BaseModel):
@@ -23,12 +23,12 @@ class SearchHit(BaseModel):
     topics: list[str] = Field(default_factory=list)
     score: float
     snippet: str  # highlighted with [[ ]] around matches
-    evidence: dict[str, list[tuple[str, int, int]]] = Field(default_factory=dict)  # topic → why
+    evidence: list[TopicMatch] = Field(default_factory=list)  # per topic: query, words, offsets
 
     @staticmethod
-    def evidence_of(article: EnrichedArticle) -> dict[str, list[tuple[str, int, int]]]:
-        """Per topic tag: the matched words and their character offsets."""
-        return {m.topic: m.evidence for m in article.topic_matches}
+    def evidence_of(article: EnrichedArticle) -> list[TopicMatch]:
+        """Per topic tag: its query and the matched words with their character offsets."""
+        return list(article.topic_matches)
 
 
 class SearchStore(Protocol):

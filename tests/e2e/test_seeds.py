@@ -147,7 +147,8 @@ def check_everything(config: Path, data: Path, seeds: dict[str, str]) -> None:
     snippet = newswire_json(config, data, "search", '"frozen assets"')["hits"][0]["snippet"]
     assert "[[frozen]] [[assets]]" in snippet
     nato_hit = newswire_json(config, data, "search", "topic:nato")["hits"][0]
-    assert any(word.lower() == "nato" for word, _s, _e in nato_hit["evidence"]["nato"])
+    nato = next(m for m in nato_hit["evidence"] if m["topic"] == "nato")
+    assert any(word.lower() == "nato" for word, _s, _e in nato["evidence"])
 
     # Alerts: exactly one for the story, recorded and delivered.
     check_one_alert(config, data, story["id"])
