@@ -9,6 +9,10 @@ one bulk request per batch. Roles split them over processes so both cores work:
 ``stateless`` (clean, index, deliver: scale out with partitions and processes) and
 ``stateful`` (the story agent and its tables); ``all`` runs every agent in one process.
 
+Digest rules only queue stories while matching; at the end of every batch the story agent
+sends the digests whose period has ended (``AlertMatcher.due_digests``) to the alerts topic
+like any alert, so an idle stream sends a digest with its next batch.
+
 At-least-once: a batch is acknowledged (its offsets committed) only after what it produced
 has been accepted downstream. The story agent's state changes per batch are atomic
 (``pipeline.stream.state``); it marks articles ``seen`` and alert keys fired only once
@@ -27,7 +31,7 @@ from typing import Any, Literal, cast
 from faust.types import EventT, StreamT
 
 from pipeline.errors import PoisonInputError, RetryableError
-from pipeline.models import DeadLetter
+from pipeline.models import AlertEvent, DeadLetter
 from pipeline.processing.stages import Enriched, Stages
 from pipeline.sinks.elasticsearch import ElasticsearchSink
 from pipeline.sinks.notify import Notifier
@@ -204,9 +208,12 @@ class StoryBatch:
                 out = await self._assign(article)
                 if out is not None:
                     done.append((event.message.offset, out))
+        # Digest periods that have ended: their queues (alert state) empty with this batch's
+        # alert keys, once Kafka has the digest alerts; a crash before resends the same ones.
+        digests = self.stages().alerts.due_digests()
         self.cluster.commit()  # atomic: a crash from here on replays onto a complete state
         await self.changelog.flush()
-        await self._emit(done)  # Kafka has them: now the state may say so
+        await self._emit(done, digests)  # Kafka has them: now the state may say so
         self.fired.commit()
         for _, out in done:
             self.seen[out.article.id] = out.story.id
@@ -224,8 +231,10 @@ class StoryBatch:
             await self.dead("enrich", article.id, str(exc), article.model_dump_json())
             return None
 
-    async def _emit(self, done: list[tuple[int, Enriched]]) -> None:
-        sent = []
+    async def _emit(self, done: list[tuple[int, Enriched]],
+                    digests: list[AlertEvent] | None = None) -> None:
+        sent = [await self.topics["alerts"].send(key=a.story_id, value=a)
+                for a in digests or []]
         for offset, out in done:
             sent += [await self.topics["alerts"].send(key=a.story_id, value=a)
                      for a in out.alerts]

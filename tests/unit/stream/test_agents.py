@@ -4,15 +4,17 @@ the pure stages, poison to the dead-letter topic, the stream going on after it."
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
 import pytest
 
-from pipeline.models import Article, DeadLetter, RawArticle
+from pipeline.models import AlertEvent, AlertRule, Article, DeadLetter, RawArticle
 from pipeline.processing.stages import Stages
-from pipeline.stream.agents import register_agents
+from pipeline.stream.agents import StoryBatch, register_agents
 from pipeline.stream.codec import Undecodable
 from pipeline.stream.topics import StreamConfig, create_app
 
@@ -54,3 +56,62 @@ async def test_clean_agent_sends_articles_on_and_poison_to_dead(pipeline: Any) -
     assert isinstance(sent[0][2], DeadLetter) and sent[0][2].stage == "decode"
     assert sent[1][2].stage == "clean" and "NotAnArticle" in sent[1][2].error
     assert isinstance(sent[2][2], Article) and sent[2][2].title == "Pact signed"
+
+
+def _event(value: Any, offset: int) -> Any:
+    return SimpleNamespace(key=getattr(value, "id", None), value=value,
+                           message=SimpleNamespace(offset=offset))
+
+
+async def test_story_agent_sends_a_due_digest_once_with_its_batch(
+        seeds: dict[str, str], tmp_path: Path) -> None:
+    """Kafka runtime: digest rules queue stories; the batch after the period ended sends
+    one digest per channel listing them (emptied queue committed with it), then none."""
+    rule = AlertRule(name="digest", query="(security AND pact) OR (earthquake AND magnitude)",
+                     channels=["jsonl:alerts.jsonl"], mode="digest", digest_every="hourly")
+    now = [datetime(2024, 6, 13, 10, 15, tzinfo=UTC)]
+
+    def make_stages(cluster: Any, alerts: Any) -> Stages:
+        stages = Stages([], [rule], cluster, alerts)
+        stages.alerts.clock = lambda: now[0]
+        return stages
+
+    p = create_app(StreamConfig(prefix="unit", datadir=tmp_path / "faust"))
+    story = StoryBatch(p, make_stages, AsyncMock())
+    cleaner = Stages([], [], {}, {})
+    pact = cleaner.clean(RawArticle(url="https://a.example/pact", source="A",
+                                    text=seeds["000"]))
+    quake = cleaner.clean(RawArticle(
+        url="https://quake.example/q", source="Quake Wire",
+        title="Strong earthquake shakes the coast",
+        text="A strong earthquake of magnitude 6.8 shook the coast on Thursday, damaging "
+             "houses and roads. Rescue teams searched the rubble as aftershocks continued "
+             "through the night in the region."))
+    alerts: list[AlertEvent] = []
+
+    async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
+        if isinstance(value, AlertEvent):
+            assert key == value.story_id
+            alerts.append(value)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    with patch.object(story.changelog, "flush", AsyncMock()), \
+            patch.object(p["alerts"], "send", send), patch.object(p["enriched"], "send", send):
+        await story.process([_event(pact, 1), _event(quake, 2)])
+        assert alerts == []  # queued until the hour is over
+        assert len(story.stages().alerts.queued("digest")) == 2
+        now[0] += timedelta(minutes=30)
+        await story.process([_event(pact, 1)])  # a replayed article: still 10:45
+        assert alerts == []
+        now[0] += timedelta(minutes=20)  # 11:05
+        await story.process([_event(quake, 2)])
+        await story.process([_event(pact, 1)])
+    assert len(alerts) == 1, f"one digest expected, sent {len(alerts)}"
+    digest = alerts[0]
+    assert (digest.kind, digest.channel) == ("digest", "jsonl:alerts.jsonl")
+    assert digest.story_id == "digest:2024-06-13T10:00:00+00:00"
+    stories = {story.seen[pact.id], story.seen[quake.id]}
+    assert {i.story_id for i in digest.stories} == stories and len(stories) == 2
+    assert "digestq:digest" not in story.fired.table  # the emptied queue is committed
