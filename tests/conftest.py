@@ -61,6 +61,18 @@ def http_dir(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         server.server_close()
 
 
+def stop_process(proc: subprocess.Popen[Any], grace: float = 10) -> None:
+    """SIGTERM a server or worker started by a test; SIGKILL it if it will not go."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def newswire(config: Path, data: Path, *args: str, check: bool = True,
              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real CLI as a user would."""

@@ -23,7 +23,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import IN_CI, REPO, newswire
+from tests.conftest import IN_CI, REPO, newswire, stop_process
 
 CHROMIUM = Path(os.environ.get("NEWSWIRE_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO / "test-artifacts" / "browser"
@@ -99,11 +99,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, seeds: dict[str, str]) -> Ite
             time.sleep(0.2)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
 
 

@@ -26,7 +26,7 @@ from pipeline.config import Settings, load_settings
 from pipeline.models import DeadLetter, RawArticle
 from pipeline.runtime.distributed import ensure_topics, ingest_to_kafka, stream_config
 from pipeline.storage.elasticsearch_store import ElasticsearchStore, IndexNames, drop
-from tests.conftest import IN_CI, REPO
+from tests.conftest import IN_CI, REPO, stop_process
 
 KAFKA = os.environ.get("NEWSWIRE_KAFKA", "127.0.0.1:9092")
 ELASTICSEARCH = os.environ.get("NEWSWIRE_ELASTICSEARCH", "http://127.0.0.1:9200")
@@ -160,13 +160,7 @@ class StreamEnv:
 
     def close(self) -> None:
         for proc in self.workers:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc, grace=20)
         client = Elasticsearch(ELASTICSEARCH)
         drop(client, IndexNames(self.prefix))
         client.close()
