@@ -3,13 +3,17 @@
     Article ──features──▶ near-copy check (MinHash-LSH buckets of open articles)
                        └─▶ candidate stories (postings of its salient features, open stories only)
                              └─▶ score each: TF-IDF cosine of body and title with the story's
-                                 centroid (names and numbers are features too), × name
-                                 agreement, × time distance ──▶ join best ≥ threshold,
-                                 merge others ≥ merge threshold, or start a new story
+                                 centroid (names, numbers, ages, days are features too), × name
+                                 and age agreement, × day agreement, × time distance ──▶ join
+                                 best ≥ threshold, merge others ≥ merge threshold, or start one
 
 IDF comes from the stream, so sentences every outlet repeats (templates, boilerplate) fade.
 Two stories of the same kind (two earthquakes) share vocabulary but not names: when both
-sides name places or people and share few of them, the score is cut (``name_agreement``).
+sides name places or people and share few of them, the score is cut (``_name_factor``); so
+when both headlines give ages ("girl, 5" and "2-year-old") and neither side mentions the
+other's. Reports of one event name the day it happened ("Sunday", "Dec. 11"): when both sides
+name days and none in common the score is cut (``day_penalty``); when they share one, the
+time discount does not apply (a follow-up days later about the same day's event).
 Merging two existing stories needs more than one article close to both: the two stories'
 centroids must be alike and agree on names as well, so stories do not chain.
 
@@ -37,6 +41,7 @@ from pipeline.processing.similarity import (
     TITLE_WEIGHT,
     Vector,
     combined,
+    day_agreement,
     dot_over_norm,
     idfs,
     names_conflict,
@@ -46,6 +51,7 @@ from pipeline.processing.similarity import (
 )
 
 logger = logging.getLogger(__name__)
+IDENTITIES = ("e:", "a:")  # headline features that must not conflict: names, ages
 
 
 
@@ -77,6 +83,7 @@ class ClusterSettings:
     candidates: int = 10  # stories scored per article
     salient: int = 32  # features an article is looked up and posted under
     name_penalty: float = 0.1  # score factor when the two sides' headline names conflict
+    day_penalty: float = 0.5  # score factor when the two sides name different days
     title_weight: float = TITLE_WEIGHT  # share of the title cosine in the score
     grace_days: float = TIME_GRACE_DAYS  # no time discount this close to a story's span
     half_life_days: float = TIME_HALF_LIFE_DAYS  # the discount halves every this many days
@@ -119,8 +126,10 @@ class StoryClusterer:
         near = self._near_copy(sig, bands)
         ranked = sorted(sorted(vector.items()), key=itemgetter(1), reverse=True)  # ties: by name
         salient = [f for f, _ in ranked[: self.settings.salient]]
-        title_names = features.title_names
-        scores = self._scores(vector, title, title_names, salient, event, near[1] if near else None)
+        title_names, days = features.title_names, features.days
+        scores = self._scores(
+            vector, title, (title_names, days), salient, event, near[1] if near else None
+        )
         chosen, merged = self._decide(scores)
         near_id = near[0] if near and near[1] == chosen else None
         entry: dict[str, Any] = {
@@ -132,6 +141,7 @@ class StoryClusterer:
             "vector": vector,
             "title_vector": title,
             "title_names": title_names,
+            "days": days,
             "salient": salient,
             "sig": sig,
             "bands": bands,
@@ -207,7 +217,7 @@ class StoryClusterer:
         self,
         vector: dict[str, float],
         title: dict[str, float],
-        title_names: list[str],
+        marks: tuple[list[str], list[str]],
         salient: list[str],
         event: float | None,
         forced: str | None,
@@ -221,18 +231,26 @@ class StoryClusterer:
             state = self._store.get("v:" + story_id)
             body = dot_over_norm(vector, state["c"], state["cn"])
             headline = dot_over_norm(title, state["h"], state["hn"]) if title else 0.0
-            age = 1.0
-            if event is not None and state["f"] is not None:
+            days = day_agreement(marks[1], state.get("dn") or [])
+            age = 1.0  # no discount when both name the same day: the event's, not the news'
+            if days <= 0 and event is not None and state["f"] is not None:
                 age = time_factor(event, state["f"], state["l"], cfg.grace_days, cfg.half_life_days)
-            names = self._name_factor(title_names, vector, state["tn"], state["c"])
-            scores[story_id] = combined(body, headline, cfg.title_weight) * age * names
+            names = self._name_factor(marks[0], vector, state["tn"], state["c"])
+            score = combined(body, headline, cfg.title_weight) * age * names
+            scores[story_id] = score * cfg.day_penalty if days < 0 else score
         if forced is not None:
             scores[forced] = max(scores[forced], 1.0)
         return scores
 
     def _name_factor(self, names_a: list[str], a: Vector, names_b: list[str], b: Vector) -> float:
-        """``name_penalty`` if the two sides' headline names conflict (``names_conflict``)."""
-        return self.settings.name_penalty if names_conflict(names_a, a, names_b, b) else 1.0
+        """``name_penalty`` if the two sides' headline names, or headline ages, conflict
+        (``names_conflict``): two events of one kind in two places, or to two people."""
+        for kind in IDENTITIES:
+            kind_a = [f for f in names_a if f.startswith(kind)]
+            kind_b = [f for f in names_b if f.startswith(kind)]
+            if names_conflict(kind_a, a, kind_b, b):
+                return self.settings.name_penalty
+        return 1.0
 
     def _stories_alike(self, a: str, b: str) -> float:
         """How alike two open stories are: centroid cosines (body, titles) × name factor."""

@@ -4,12 +4,18 @@
                 ├── vector   feature → raw weight (no IDF yet: IDF comes from the stream)
                 │            words  "stem"      title words boosted
                 │            names  "e:stem"    capitalised proper nouns and name phrases
+                │                               (the headline's always, even if the body lacks them)
                 │            numbers "n:13"     digits, number words, ages ("4-year-old")
+                │            ages   "a:4"       people's ages: "4-year-old", "Girl, 4," ("a:6m")
+                │            days   "d:12-11"   days named: "Dec. 11"; if dated, "Sunday", "today"
                 ├── title    title words only (for the headline-level similarity)
-                ├── title_names  the names in the title (what the article is about)
+                ├── title_names  the names and ages in the title (what the article is about)
+                ├── days     the days it names (reports of one event name the day it happened)
                 └── words    the body's lower-cased words (MinHash shingles for near-copies)
 
-Pure functions over text; the same article always gives the same features, in any process.
+The title is read without the outlet's name that sites append ("… - KSLA News 12 Shreveport"),
+which unrelated stories of one site share. Pure functions over text; the same article always
+gives the same features, in any process.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from pipeline.models import Article
 from pipeline.query.analysis import analyze_word
@@ -27,12 +34,16 @@ LEAD_CHARS = 2400  # body looked at (~400 words): the lead carries the event; th
 TITLE_BOOST = 1.5
 NAME_BOOST = 2.5
 NUMBER_BOOST = 1.0
+AGE_BOOST = 2.5
+DATE_BOOST = 2.5
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 _NAME_RUN = re.compile(
     r"(?<![\w'’])(?:[A-Z][\w'’.&-]*)(?:\s+(?:(?:of|de|del|la|van|von|al|bin)\s+)?[A-Z][\w'’.&-]*)*"
 )
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_TITLE_PARTS = re.compile(r"\s+[|\-–—:·»«]+\s+|\s+[|«»]")  # "Headline - Outlet | City"
+_SQUASH = re.compile(r"[\W_]+")
 _COMPOUND = re.compile(r"-[a-z]")  # "Ex-mayor", "Anti-war": a capitalised compound, no name
 _SENTENCE_END = re.compile(r"[.!?\"”:]\s*$|\n\s*$")
 _COUNTS = (
@@ -43,6 +54,24 @@ _ORDINALS = "_ first second third fourth fifth sixth"
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(_COUNTS.split())}
 _NUMBER_WORDS.update({w: str(i) for i, w in enumerate(_ORDINALS.split()) if i})
 _NUMBER_WORDS.update({"dozen": "12", "dozens": "12"})
+# Days: "Dec. 11", "11 December", "Sunday", "yesterday".
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTH = (  # case-sensitive: month names are capitalised (and faster to find so)
+    r"(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_NTH = r"(?:st|nd|rd|th)?"
+_DATE = re.compile(
+    r"\b(?:" + _MONTH + r"\s+(\d{1,2})" + _NTH + r"\b|(\d{1,2})" + _NTH + r"\s+" + _MONTH + ")"
+)
+_DAY_WORD = re.compile(
+    r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|[Yy]esterday|[Tt]oday|[Tt]onight)\b"
+)
+# Ages: "4-year-old", "six-month-old" (as words: "4", "year", "old"); "Girl, 7, grazed".
+_AGE_UNITS = {"year": "", "month": "m", "week": "w", "day": "d"}
+_AGE_UNITS.update({unit + "s": short for unit, short in _AGE_UNITS.items()})
+_AGE_COMMA = re.compile(r"(?<=[A-Za-z]), (\d{1,3})(?=[,;:]|$)", re.MULTILINE)
 # Capitalised words that open sentences or headlines without naming anything.
 _OPENERS = (
     "a an the in on at by for of to from and but or as it its he she they we i you his her their "
@@ -68,7 +97,8 @@ _SUBLINEAR = [0.0] + [1.0 + math.log(n) for n in range(1, 64)]  # 1 + log(count)
 class Features:
     vector: dict[str, float] = field(default_factory=dict)
     title: dict[str, float] = field(default_factory=dict)
-    title_names: list[str] = field(default_factory=list)  # "e:" features named in the title
+    title_names: list[str] = field(default_factory=list)  # "e:"/"a:" names, ages in the title
+    days: list[str] = field(default_factory=list)  # "d:" days the article names
     words: list[str] = field(default_factory=list)  # lower-cased body words, for shingles
     signature: list[int] = field(default_factory=list)  # MinHash of the words' shingles
     bands: list[str] = field(default_factory=list)  # its LSH band keys
@@ -200,6 +230,56 @@ def _numbers(text: str, *word_counts: Mapping[str, int]) -> dict[str, int]:
     return counts
 
 
+def _ages(words: list[str], text: str) -> dict[str, int]:
+    """People's ages ("a:4" for "4-year-old" or "Girl, 4,"; "a:6m" for "6-month-old"), from
+    the lower-cased ``words`` of ``text``: who an event happened to, the same in every report."""
+    counts: dict[str, int] = {}
+    start = 2
+    while True:
+        try:
+            at = words.index("old", start)
+        except ValueError:
+            break
+        unit = _AGE_UNITS.get(words[at - 1])
+        value = _NUMBER_WORDS.get(words[at - 2], words[at - 2])
+        if unit is not None and value.isdigit() and len(value) <= 3:
+            _count(counts, "a:" + value + unit)
+        start = at + 1
+    for value in _AGE_COMMA.findall(text):
+        _count(counts, "a:" + value)
+    return counts
+
+
+def _dates(text: str, published: date | None) -> dict[str, int]:
+    """Days named in the text, as "d:<month>-<day>": "Dec. 11", "11 December", and, when the
+    article is dated, "Sunday", "yesterday", "today" (the latest such day up to publication).
+    Reports of one event name the day it happened; two events of one kind, other days."""
+    counts: dict[str, int] = {}
+    for month_a, day_a, day_b, month_b in _DATE.findall(text):
+        month = _MONTHS.index((month_a or month_b)[:3].lower()) + 1
+        day = int(day_a or day_b)
+        if 1 <= day <= 31:
+            _count(counts, f"d:{month}-{day}")
+    if published is not None:
+        for word in _DAY_WORD.findall(text):
+            word = word.lower()
+            if word in ("today", "tonight"):
+                when = published
+            elif word == "yesterday":
+                when = published - timedelta(days=1)
+            else:
+                when = published - timedelta(days=(published.weekday() - _WEEKDAYS.index(word)) % 7)
+            _count(counts, f"d:{when.month}-{when.day}")
+    return counts
+
+
+def _published_day(article: Article) -> date | None:
+    """The day of publication (never after the day after fetching: bad dates)."""
+    if article.published is None:
+        return None
+    return min(article.published, article.fetched + timedelta(days=1)).date()
+
+
 def _lead(text: str) -> str:
     """The body's first ``LEAD_CHARS`` characters (~400 words), cut at a space."""
     if len(text) <= LEAD_CHARS:
@@ -208,11 +288,43 @@ def _lead(text: str) -> str:
     return text[: cut if cut > 0 else LEAD_CHARS]
 
 
+def _outlet_labels(article: Article) -> list[str]:
+    """Squashed names of the outlet: its site name and the labels of its host names."""
+    labels = [_SQUASH.sub("", (article.site_name or "").lower())]
+    for host in (article.source, article.url.split("//", 1)[-1].split("/", 1)[0]):
+        labels.extend(host.lower().split(":")[0].split(".")[:-1])
+    return [label for label in labels if len(label) >= 3 and label != "www"]
+
+
+def _names_outlet(part: str, labels: list[str], last: bool) -> bool:
+    """Whether a title segment names the outlet ("KSLA News 12" on ksla.com)."""
+    squashed = _SQUASH.sub("", part.lower())
+    if len(squashed) < 3:
+        return last  # a cut-off fragment at the end
+    return any(
+        label in squashed or (len(squashed) >= 4 and squashed in label) for label in labels
+    )
+
+
+def headline(article: Article) -> str:
+    """The title without the outlet's name that sites append ("Headline - KSLA News 12 ·
+    Shreveport"): outlet furniture is shared by unrelated stories of one site."""
+    parts = _TITLE_PARTS.split(article.title)
+    if len(parts) < 2:
+        return article.title
+    labels = _outlet_labels(article)
+    for n in range(1, len(parts)):
+        if _names_outlet(parts[n], labels, n == len(parts) - 1):
+            return " - ".join(parts[:n])
+    return article.title
+
+
 def extract(article: Article) -> Features:
     """The clusterer's view of one article."""
     lead = _lead(article.text)
     findall = _WORD.findall
-    title_words = findall(article.title.lower())[:60]  # analysis lower-cases first anyway
+    title = headline(article)
+    title_words = findall(title.lower())[:60]  # analysis lower-cases first anyway
     body_words = findall(lead.lower())
     title_word_counts, body_word_counts = Counter(title_words), Counter(body_words)
     features = Features()
@@ -223,10 +335,21 @@ def extract(article: Article) -> Features:
     body_names = _names(lead)
     _sublinear(body_names, NAME_BOOST, features.vector)
     _sublinear(
-        _numbers(article.title + "\n" + lead, title_word_counts, body_word_counts),
+        _numbers(title + "\n" + lead, title_word_counts, body_word_counts),
         NUMBER_BOOST,
         features.vector,
     )
-    features.title_names = _title_names(article.title, body_names)
+    title_ages = _ages(title_words, title)
+    ages = _ages(body_words, lead)
+    for age, n in title_ages.items():
+        ages[age] = ages.get(age, 0) + n
+    _sublinear(ages, AGE_BOOST, features.vector)
+    published = _published_day(article)
+    days = _dates(title + "\n" + lead, published)
+    _sublinear(days, DATE_BOOST, features.vector)
+    features.days = sorted(days)
+    features.title_names = _title_names(title, body_names) + sorted(title_ages)
+    headline_names = {f: 1 for f in features.title_names if f.startswith("e:")}
+    _sublinear(headline_names, NAME_BOOST, features.vector)  # even when the body misses them
     features.words = body_words
     return features

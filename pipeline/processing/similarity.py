@@ -70,6 +70,14 @@ def names_conflict(
     return not any(f in a for f in names_b)
 
 
+def day_agreement(days_a: list[str], days_b: list[str]) -> int:
+    """1 if the two sides name a day in common ("Sunday", "Dec. 11"), -1 if both name days but
+    none in common, 0 if one names none: reports of one event name the day it happened."""
+    if not days_a or not days_b:
+        return 0
+    return -1 if set(days_a).isdisjoint(days_b) else 1
+
+
 def norm(vector: Mapping[str, float]) -> float:
     return math.hypot(*vector.values())
 

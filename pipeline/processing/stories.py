@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 CENTROID_CAP = 150  # features kept in a story's centroid
 POSTED_CAP = 120  # salient features a story is posted under
 POSTING_CAP = 64  # open stories kept per feature posting (newest)
-TITLE_NAMES_CAP = 40  # headline names kept per story
+TITLE_NAMES_CAP = 40  # headline names (and ages) kept per story
+DAYS_CAP = 40  # named days kept per story
 HOUR = 3600
 
 
@@ -59,6 +60,7 @@ def new_story(store: StateStore, story_id: str, article: dict[str, Any]) -> None
         "h": {},
         "hn": 0.0,
         "tn": [],
+        "dn": [],
         "p": [],
         "o": [],
         "f": None,
@@ -80,8 +82,8 @@ def add_article(
     """Add an article's record, vectors, postings and buckets to open story ``story_id``.
 
     ``article`` holds id, title, source, topics, near (copied id or None), vector, title_vector
-    (both unit length), title_names, salient (features to post under), sig (and optionally
-    its LSH band keys, bands), centrality, and times: event
+    (both unit length), title_names, days (optional: the days it names), salient (features to
+    post under), sig (and optionally its LSH band keys, bands), centrality, and times: event
     (published, or None), arrival (fetched), seen (event or arrival, for the record).
     """
     record = store.get("s:" + story_id)
@@ -95,6 +97,7 @@ def add_article(
     vector["cn"] = add_into(vector["c"], article["vector"], CENTROID_CAP)
     vector["hn"] = add_into(vector["h"], article["title_vector"], CENTROID_CAP)
     _add_names(vector["tn"], article["title_names"])
+    _add_days(vector, article.get("days") or [])
     _widen(vector, article["event"], article["arrival"])
     _widen_record(record, article["seen"], article["seen"])
     if article["title"] and (article["centrality"] > vector["hs"] or not record["headline"]):
@@ -120,6 +123,11 @@ def add_article(
 
 def _add_names(names: list[str], new: list[str]) -> None:
     names.extend(f for f in new if f not in names and len(names) < TITLE_NAMES_CAP)
+
+
+def _add_days(vector: dict[str, Any], new: list[str]) -> None:
+    days: list[str] = vector.setdefault("dn", [])
+    days.extend(f for f in new if f not in days and len(days) < DAYS_CAP)
 
 
 def _parse(value: str) -> float:
@@ -152,6 +160,7 @@ def merge(store: StateStore, keep: str, gone: str) -> None:
     vector["cn"] = add_into(vector["c"], old_vector["c"], CENTROID_CAP)
     vector["hn"] = add_into(vector["h"], old_vector["h"], CENTROID_CAP)
     _add_names(vector["tn"], old_vector["tn"])
+    _add_days(vector, old_vector.get("dn") or [])
     for event in (old_vector["f"], old_vector["l"]):
         _widen(vector, event, old_vector["fa"])
     _widen(vector, None, old_vector["la"])

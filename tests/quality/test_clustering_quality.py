@@ -3,6 +3,8 @@ project's fictional corpus, pinned floors.
 
 Floors are the measured values (``python -m evaluation.clustering``) minus 0.01; the batch
 baseline (TF-IDF + average-link, threshold tuned) reaches 0.56 on gva and 0.82 on ecbplus.
+The 3-day window caps pairwise recall at 0.627 on gva and 0.793 on ecbplus (printed by the
+harness as "recall ceiling": gold stories whose reports are further apart in the stream).
 ``synthetic`` (tests/fixtures/corpus.py, no eval data needed) holds 80 events of six kinds
 in 20 invented places: events of one kind in different places must stay apart.
 """
@@ -17,7 +19,7 @@ from evaluation.clustering import SYNTHETIC, evaluate
 from evaluation.paths import eval_dir
 
 EVAL_DIR = eval_dir()
-FLOORS = {"gva_incidents": 0.662, "ecbplus": 0.848, SYNTHETIC: 0.892}  # 0.672 / 0.857 / 0.902
+FLOORS = {"gva_incidents": 0.690, "ecbplus": 0.845, SYNTHETIC: 0.900}  # 0.700 / 0.855 / 0.910
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))

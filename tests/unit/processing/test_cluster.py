@@ -14,9 +14,10 @@ import pytest
 
 from evaluation.paths import seeds_dir
 from pipeline.models import Article
-from pipeline.processing.cluster import Assignment, StoryClusterer
+from pipeline.processing.cluster import Assignment, ClusterSettings, StoryClusterer
 from pipeline.processing.cluster_state import StateStore
-from pipeline.processing.similarity import IDF_RATIO_CAP, idf
+from pipeline.processing.features import extract, headline
+from pipeline.processing.similarity import IDF_RATIO_CAP, day_agreement, idf
 
 SEEDS = seeds_dir()
 T0 = datetime(2024, 6, 13, 9, 0, tzinfo=UTC)
@@ -331,3 +332,83 @@ def test_state_values_are_small_json() -> None:
     state = JsonMapping()
     run(StoryClusterer(state), seed_articles() + synthetic(30))
     assert all(len(v) < 20_000 for v in state.data.values())
+
+
+MONDAY = datetime(2024, 6, 17, 9, 0, tzinfo=UTC)
+TAVERN = (
+    "A man was shot outside the Anchor Tavern on Mill Street in Harlow on Sunday night, police "
+    "said.\n\nOfficers found the man, 34, on the sidewalk; he was taken to Harlow General "
+    "Hospital.\n\nPolice have not named a suspect and asked witnesses to come forward."
+)
+
+
+def drive_by(aid: str, age: str, kid: str, at: datetime) -> Article:
+    return make(
+        aid,
+        f"Detroit {kid}, {age}, shot in drive-by on east side",
+        f"A {age}-year-old {kid} was shot in a drive-by on the east side of Detroit on Sunday "
+        f"night, police said.\n\nThe {kid} was taken to a hospital in critical condition. "
+        "Officers found shell casings near the house.\n\nPolice asked anyone with information "
+        "to call Crime Stoppers.",
+        at=at,
+    )
+
+
+def test_headline_drops_the_outlet_name_sites_append() -> None:
+    def title(text: str, source: str) -> str:
+        return headline(make("h", text, "Body.", source=source))
+
+    suffix = " - KSLA News 12 Shreveport, Louisiana News Weather & Sports"
+    assert title("Home shot multiple times" + suffix, "ksla.com") == "Home shot multiple times"
+    assert title("Three dead, three injured :: WRAL.com", "wral.com") == "Three dead, three injured"
+    kept = "Obama - the early years"  # a dash that names no outlet stays
+    assert title(kept, "example.com") == kept
+
+
+def test_ages_and_named_days_are_features() -> None:
+    article = make(
+        "f",
+        "Girl, 7, grazed by bullet",
+        "A 4-year-old boy and his sister were hurt on Sunday, police said on Dec. 11.",
+        at=MONDAY,
+    )
+    features = extract(article)
+    assert {"a:7", "a:4", "d:6-16", "d:12-11"} <= features.vector.keys()
+    assert "a:7" in features.title_names and "a:4" not in features.title_names
+    assert features.days == ["d:12-11", "d:6-16"]  # Sunday before Monday 17 June
+    undated = extract(article.model_copy(update={"published": None}))
+    assert undated.days == ["d:12-11"]  # "Sunday" of an unknown week names no day
+    assert day_agreement(["d:6-16"], ["d:6-16", "d:6-17"]) == 1
+    assert day_agreement(["d:6-16"], ["d:6-19"]) == -1
+    assert day_agreement([], ["d:6-19"]) == 0
+
+
+def test_same_kind_of_event_to_people_of_other_ages_stays_apart() -> None:
+    """Two drive-bys in one city the same night, told in the same words: the headlines' ages
+    (a girl of 5, a boy of 2) keep them apart; another report about the girl joins hers."""
+    clusterer = StoryClusterer({})
+    girl = clusterer.assign(drive_by("g1", "5", "girl", MONDAY), [])
+    boy = clusterer.assign(drive_by("b1", "2", "boy", MONDAY + timedelta(hours=3)), [])
+    assert boy.is_new and boy.story.id != girl.story.id
+    again = clusterer.assign(drive_by("g2", "5", "girl", MONDAY + timedelta(hours=6)), [])
+    assert again.story.id == girl.story.id
+
+
+def test_a_follow_up_naming_the_events_day_is_not_discounted_for_time() -> None:
+    """A charge four days after a shooting, about "Sunday's shooting": the shared day shows
+    it is the same event, so the time discount (steep here) does not keep it out."""
+    settings = ClusterSettings(half_life_days=1.0)
+    follow_up = make(
+        "t2",
+        "Man charged in Harlow shooting",
+        "Harlow police on Friday charged a 41-year-old man with attempted murder in Sunday's "
+        "shooting outside the Anchor Tavern. He is held at the county jail.",
+        at=MONDAY + timedelta(days=4),
+    )
+    for days, joins in (("Sunday", True), ("Thursday", False)):
+        clusterer = StoryClusterer({}, window=timedelta(days=7), settings=settings)
+        shooting = make("t1", "Man shot outside Harlow tavern", TAVERN, at=MONDAY)
+        first = clusterer.assign(shooting, [])
+        text = follow_up.text.replace("Sunday", days)
+        result = clusterer.assign(follow_up.model_copy(update={"text": text}), [])
+        assert (result.story.id == first.story.id) is joins, days
