@@ -396,14 +396,19 @@ def poll(once: Annotated[bool, typer.Option("--once")] = False,
 @app.command()
 def worker(role: Annotated[str, typer.Option(
         "--role", help="all | stateless (clean, index, deliver; run several) | stateful "
-        "(the story agent, once)")] = "all") -> None:
+        "(the story agent, once)")] = "all",
+        log_level: Annotated[str, typer.Option(
+            "--log-level", envvar="NEWSWIRE_LOG_LEVEL",
+            help="debug | info | warning | error")] = "warning") -> None:
     """Kafka backend: run the Faust agents (clean, enrich, index, alert).
 
     Example: `newswire worker --role stateful` beside two `newswire worker --role stateless`."""
     from pipeline.runtime.distributed import run_worker
     if role not in ("all", "stateless", "stateful"):
         raise typer.BadParameter("--role must be all, stateless or stateful")
-    run_worker(settings("kafka"), role=role)  # type: ignore[arg-type]
+    if log_level.lower() not in ("debug", "info", "warning", "error"):
+        raise typer.BadParameter("--log-level must be debug, info, warning or error")
+    run_worker(settings("kafka"), role=role, loglevel=log_level.lower())  # type: ignore[arg-type]
 
 
 def main() -> None:

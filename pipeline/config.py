@@ -68,6 +68,8 @@ class Settings(BaseModel):
                               "state journal, one Kafka round trip, one bulk request")
     worker_batch_within: float = Field(default=0.2, gt=0, description="seconds a worker "
                                        "waits to fill a batch before processing it")
+    worker_digest_tick: float = Field(default=30.0, gt=0, description="seconds between the "
+                                      "stateful worker's checks for due digests when idle")
     story_window_hours: float = Field(default=72.0, gt=0)
     feeds: tuple[FeedSource, ...] = ()
     topics: tuple[TopicRule, ...] = ()

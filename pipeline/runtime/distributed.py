@@ -94,7 +94,8 @@ def build_worker(settings: Settings, *, out: TextIO | None = None,
     sink = ElasticsearchSink.connect(settings.elasticsearch, settings.index_prefix)
     register_agents(pipeline, make_stages, sink, Notifier.from_settings(settings, out=out),
                     role=role, batching=Batching(settings.worker_batch,
-                                                 settings.worker_batch_within))
+                                                 settings.worker_batch_within,
+                                                 settings.worker_digest_tick))
     return pipeline
 
 

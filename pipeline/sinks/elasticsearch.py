@@ -8,6 +8,13 @@
 Idempotent: an article's document id is its id; a story is one document replaced by newer
 snapshots only (``version_type=external_gte`` with the revision the story agent gives), so
 replays after a crash change nothing.
+
+Merges across partitions: the enriched topic has several partitions, so an article of story
+X may be indexed after the event that merged X into Y (a lagging partition, or a replay
+after a crash). A merged story's document therefore becomes a tombstone ``{"merged_into":
+Y}`` at the merge's revision (a live document keeps its version, where a delete's is
+forgotten after a minute, so an old snapshot of X can never come back), and every
+article's story is looked up through the tombstones before it is written.
 """
 
 from __future__ import annotations
@@ -29,7 +36,9 @@ from elasticsearch import (
 )
 
 from pipeline.models import AlertEvent, EnrichedArticle, Story
+from pipeline.query.analysis import fold
 from pipeline.storage.elasticsearch_store import (
+    MERGED_INTO,
     IndexNames,
     alert_id,
     article_doc,
@@ -80,8 +89,12 @@ class ElasticsearchSink:
         merged: Mapping[str, tuple[str, int]] | None = None,
     ) -> list[Rejected]:
         """Index articles, story snapshots (story, revision) and merges old → (new, revision)."""
+        moved = await self.moved_stories({a.story_id for a in articles if a.story_id})
+        moved.update({old: new for old, (new, _) in (merged or {}).items()})
         ops: list[Operation] = [
-            ({"index": {"_index": self.names.articles, "_id": a.id}}, article_doc(a))
+            ({"index": {"_index": self.names.articles, "_id": a.id}},
+             article_doc(a.model_copy(update={"story_id": _follow(moved, a.story_id)})
+                         if a.story_id in moved else a))
             for a in articles
         ]
         newest: dict[str, tuple[Story, int]] = {}
@@ -92,27 +105,51 @@ class ElasticsearchSink:
             ops.append(({"index": {"_index": self.names.stories, "_id": story.id,
                                    "version": revision + 1, "version_type": "external_gte"}},
                         story_doc(story)))
-        for old, (_new, revision) in (merged or {}).items():
-            ops.append(({"delete": {"_index": self.names.stories, "_id": old,
-                                    "version": revision + 1, "version_type": "external_gte"}},
-                        None))
+        for old, (new, revision) in (merged or {}).items():
+            ops.append(({"index": {"_index": self.names.stories, "_id": old,
+                                   "version": revision + 1, "version_type": "external_gte"}},
+                        {"id": old, MERGED_INTO: new}))
         rejected = await self._bulk(ops)
         if merged:
-            await self._repoint(merged)
+            await self._repoint({old: _follow(moved, old) for old in merged})
         return rejected
 
-    async def _repoint(self, merged: Mapping[str, tuple[str, int]]) -> None:
+    async def moved_stories(self, story_ids: set[str]) -> dict[str, str]:
+        """Story ids whose document is a tombstone → the story each was merged into."""
+        moved: dict[str, str] = {}
+        pending = set(story_ids)
+        for _hop in range(8):  # merge chains X → Y → Z are short
+            if not pending:
+                break
+            response = await self._retrying(partial(
+                self.client.mget, index=self.names.stories, ids=sorted(pending),
+                source_includes=[MERGED_INTO]))
+            pending = set()
+            for doc in response["docs"]:
+                target = (doc.get("_source") or {}).get(MERGED_INTO) if doc.get("found") else None
+                if target and doc["_id"] not in moved:
+                    moved[doc["_id"]] = target
+                    pending.add(target)
+        return moved
+
+    async def _repoint(self, merged: Mapping[str, str]) -> None:
         """Articles of merged stories now belong to the surviving story."""
-        await self._retrying(lambda: self.client.indices.refresh(index=self.names.articles))
-        response = await self._retrying(lambda: self.client.search(
-            index=self.names.articles, size=10_000, source_includes=["story_id"],
-            query={"terms": {"story_id": list(merged)}}))
-        ops: list[Operation] = []
-        for hit in response["hits"]["hits"]:
-            new = merged[hit["_source"]["story_id"]][0]
-            ops.append(({"update": {"_index": self.names.articles, "_id": hit["_id"]}},
-                        {"doc": {"story_id": new, "keys": {"story": new}}}))
-        await self._bulk(ops)
+        while True:
+            await self._retrying(lambda: self.client.indices.refresh(index=self.names.articles))
+            response = await self._retrying(lambda: self.client.search(
+                index=self.names.articles, size=5_000, source_includes=["story_id"],
+                query={"terms": {"story_id": list(merged)}}))
+            ops: list[Operation] = []
+            for hit in response["hits"]["hits"]:
+                new = merged[hit["_source"]["story_id"]]
+                ops.append(({"update": {"_index": self.names.articles, "_id": hit["_id"]}},
+                            {"doc": {"story_id": new, "keys": {"story": fold(new)}}}))
+            if not ops:
+                return
+            if await self._bulk(ops):
+                logger.error("articles of merged stories %s could not all be repointed",
+                             sorted(merged))
+                return
 
     async def has_alert(self, event: AlertEvent) -> bool:
         try:
@@ -171,3 +208,12 @@ class ElasticsearchSink:
         delay = min(self.max_pause, 0.25 * 2**attempt)
         logger.warning("elasticsearch back-pressure reason=%r pause=%.2fs", reason, delay)
         await self.sleep(delay)
+
+
+def _follow(moved: Mapping[str, str], story_id: str) -> str:
+    """Where ``story_id`` lives now, following merge chains (``moved``: old → new)."""
+    for _hop in range(16):
+        if story_id not in moved:
+            break
+        story_id = moved[story_id]
+    return story_id

@@ -91,6 +91,9 @@ def article_from_doc(source: dict[str, Any]) -> EnrichedArticle:
     return EnrichedArticle.model_validate({k: v for k, v in source.items() if k not in DERIVED})
 
 
+MERGED_INTO = "merged_into"  # a merged story's document is a tombstone naming its new story
+
+
 def story_doc(story: Story) -> dict[str, Any]:
     return {**story.model_dump(mode="json"), "article_count": story.article_count}
 
@@ -197,16 +200,23 @@ class ElasticsearchStore:
         return hits
 
     def stories(self) -> list[Story]:
-        found = [story_from_doc(h["_source"]) for h in self._scan(self.names.stories)]
+        found = [story_from_doc(h["_source"]) for h in self._scan(self.names.stories)
+                 if MERGED_INTO not in h["_source"]]  # tombstones of merged stories
         found.sort(key=lambda s: s.id)
         found.sort(key=lambda s: s.last_seen, reverse=True)
         return found
 
     def story(self, story_id: str) -> Story | None:
-        try:
-            return story_from_doc(self.client.get(index=self.names.stories, id=story_id)["_source"])
-        except NotFoundError:
-            return None
+        """The story, or the one it was merged into."""
+        for _hop in range(16):
+            try:
+                source = self.client.get(index=self.names.stories, id=story_id)["_source"]
+            except NotFoundError:
+                return None
+            if MERGED_INTO not in source:
+                return story_from_doc(source)
+            story_id = source[MERGED_INTO]
+        return None
 
     def export(self) -> Iterator[EnrichedArticle]:
         articles = [article_from_doc(h["_source"]) for h in self._scan(self.names.articles)]

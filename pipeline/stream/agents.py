@@ -9,9 +9,10 @@ one bulk request per batch. Roles split them over processes so both cores work:
 ``stateless`` (clean, index, deliver: scale out with partitions and processes) and
 ``stateful`` (the story agent and its tables); ``all`` runs every agent in one process.
 
-Digest rules only queue stories while matching; at the end of every batch the story agent
-sends the digests whose period has ended (``AlertMatcher.due_digests``) to the alerts topic
-like any alert, so an idle stream sends a digest with its next batch.
+Digest rules only queue stories while matching; the digests whose period has ended
+(``AlertMatcher.due_digests``) go to the alerts topic like any alert, at the end of every
+batch and, on an idle stream, from a timer (every ``Batching.digest_tick`` seconds) in the
+worker that holds the story state. One lock keeps the two from touching state together.
 
 At-least-once: a batch is acknowledged (its offsets committed) only after what it produced
 has been accepted downstream. The story agent's state changes per batch are atomic
@@ -28,8 +29,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from faust.types import EventT, StreamT
+from faust.types import TP, EventT, StreamT
 
+from pipeline import metrics
 from pipeline.errors import PoisonInputError, RetryableError
 from pipeline.models import AlertEvent, DeadLetter
 from pipeline.processing.stages import Enriched, Stages
@@ -38,7 +40,7 @@ from pipeline.sinks.notify import Notifier
 from pipeline.stream.changelog import BulkTable, ChangelogWriter
 from pipeline.stream.codec import Undecodable
 from pipeline.stream.state import JournaledState, PendingWrites
-from pipeline.stream.topics import EnrichedEvent, Pipeline
+from pipeline.stream.topics import AnalysedEvent, EnrichedEvent, Pipeline
 
 logger = logging.getLogger(__name__)
 StagesFactory = Callable[[MutableMapping[str, Any], MutableMapping[str, Any]], Stages]
@@ -52,11 +54,23 @@ class Batching:
 
     size: int = 200
     within: float = 0.2
+    digest_tick: float = 30.0  # seconds between checks for due digests on an idle stream
 
 
-def batches(stream: StreamT, batching: Batching) -> AsyncIterator[list[EventT]]:
-    """The stream's events in batches, each acknowledged once the loop body is done."""
-    return stream.take_events(batching.size, within=batching.within)  # type: ignore[attr-defined,no-any-return]
+async def batches(stream: StreamT, batching: Batching) -> AsyncIterator[list[EventT]]:
+    """The stream's events in batches, each acknowledged only once the loop body is done.
+
+    Faust's ``take_events`` acknowledges a batch in a ``finally``, so a body that raised or
+    was cancelled (SIGTERM, a rebalance) would see its batch committed unprocessed. Holding
+    one more reference per event until the body returns keeps such a batch uncommitted:
+    it is read again after a restart instead of being lost.
+    """
+    async for events in stream.take_events(batching.size, within=batching.within):  # type: ignore[attr-defined]
+        for event in events:
+            event.message.incref()
+        yield events
+        for event in events:  # reached only when the body finished the batch
+            await stream.ack(event)
 
 
 class Failed(Exception):
@@ -111,10 +125,12 @@ def _clean_agent(pipeline: Pipeline, cleaner: Stages, dead: Dead, batching: Batc
                     continue
                 try:
                     article = await attempt("clean", cleaner.clean, raw)
+                    analysed = await attempt("analyse", cleaner.analyse, article)
                 except Failed as exc:
                     await dead("clean", key, str(exc), raw.model_dump_json())
                     continue
-                sent.append(await topics["clean"].send(key=article.id, value=article))
+                sent.append(await topics["clean"].send(key=article.id,
+                                                       value=AnalysedEvent.of(analysed)))
             await asyncio.gather(*sent)  # Kafka has the batch: now it may be acknowledged
 
 
@@ -124,14 +140,21 @@ def _story_agent(pipeline: Pipeline, story: StoryBatch, batching: Batching) -> N
         async for events in batches(stream, batching):
             await story.process(events)
 
+    if any(rule.mode == "digest" for rule in story.stages_rules()):
+        @pipeline.app.timer(interval=batching.digest_tick)
+        async def digests() -> None:
+            await story.send_due_digests()
+
 
 def _index_agent(pipeline: Pipeline, sink: ElasticsearchSink, dead: Dead,
                  batching: Batching) -> None:
     @pipeline.app.agent(pipeline.topics["enriched"], name=f"{pipeline.config.prefix}.index")
     async def index(stream: StreamT) -> None:
-        async for batch in stream.take(max(batching.size, 500), within=batching.within):
-            events = [e for e in batch if isinstance(e, EnrichedEvent)]
-            for bad in (e for e in batch if isinstance(e, Undecodable)):
+        wide = Batching(max(batching.size, 500), batching.within)
+        async for batch in batches(stream, wide):
+            values = [cast(Any, e.value) for e in batch]
+            events = [v for v in values if isinstance(v, EnrichedEvent)]
+            for bad in (v for v in values if isinstance(v, Undecodable)):
                 await dead("decode", None, bad.error, bad.text)
             merged = {old: (e.story.id, e.revision) for e in events for old in e.merged_story_ids}
             rejected = await sink.write([e.article for e in events],
@@ -144,20 +167,29 @@ def _index_agent(pipeline: Pipeline, sink: ElasticsearchSink, dead: Dead,
 
 def _deliver_agent(pipeline: Pipeline, sink: ElasticsearchSink, notifier: Notifier,
                    dead: Dead) -> None:
+    """Alerts not yet in the alert log are delivered concurrently per (rule, channel) within
+    a batch, each recorded as soon as it settled. One actor: Faust commits past an unacked
+    offset when acks arrive out of order (its head-gap check misses a gap of one message),
+    so concurrent actors could lose an alert held up by a slow channel."""
     @pipeline.app.agent(pipeline.topics["alerts"], name=f"{pipeline.config.prefix}.deliver")
     async def deliver(stream: StreamT) -> None:
-        async for key, alert in stream.items():
-            if isinstance(alert, Undecodable):
-                await dead("decode", key, alert.error, alert.text)
-                continue
-            if await sink.has_alert(alert):
-                continue  # delivered before a crash, replayed now
-            try:
-                await notifier.deliver(alert)
-                alert.state, alert.error = "delivered", None
-            except Exception as exc:  # any channel failure is recorded with the alert
-                alert.state, alert.error = "failed", f"{type(exc).__name__}: {exc}"
-            await sink.record_alert(alert)
+        async for events in batches(stream, Batching(50, 0.05)):
+            pending = []
+            for event in events:
+                key, alert = _key(event), cast(Any, event.value)
+                if isinstance(alert, Undecodable):
+                    await dead("decode", key, alert.error, alert.text)
+                elif not await sink.has_alert(alert):  # else delivered before a crash
+                    pending.append(alert)
+
+            async def settled(alert: AlertEvent) -> None:  # recorded at once, not per batch
+                metrics.ALERT_DELIVERIES.labels(alert.channel, alert.state).inc()
+                if alert.state == "failed":
+                    await dead("alert", alert.story_id, alert.error or "failed",
+                               alert.model_dump_json())
+                await sink.record_alert(alert)
+
+            await notifier.deliver_all(pending, on_done=settled)
 
 
 def _key(event: EventT) -> str | None:
@@ -177,13 +209,27 @@ class StoryBatch:
             return self.changelog.table(app.Table(name, partitions=1, key_type=str,
                                                   use_partitioner=True))
 
-        self.cluster = JournaledState(table("cluster-state"))
+        cluster = table("cluster-state")
+        self.cluster = JournaledState(cluster)
         self.fired = PendingWrites(table("alert-keys"))
         self.seen = table("seen")
         self.make_stages = make_stages
         self._stages: Stages | None = None
         self._recovered = False
+        self.app = app
+        self.lock = asyncio.Lock()  # one batch or one digest pass at a time
+        self._state_tp = TP(cluster.topic.get_topic_name(), 0)
         app.on_partitions_revoked.connect(self._forget)  # type: ignore[arg-type]
+
+    def stages_rules(self) -> list[Any]:
+        """The alert rules (without touching state: a throwaway ``Stages``)."""
+        return list(self.make_stages({}, {}).alerts.rules)
+
+    def owns_state(self) -> bool:
+        """This worker holds the story state now (assigned, recovered, not rebalancing)."""
+        recovery = cast(Any, self.app.tables).recovery
+        return (not self.app.rebalancing and not recovery.in_recovery
+                and self._state_tp in recovery.active_tps)
 
     async def _forget(self, _app: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         self._stages, self._recovered = None, False  # another worker may have run it since
@@ -196,16 +242,35 @@ class StoryBatch:
             self._stages = self.make_stages(self.cluster, self.fired)
         return self._stages
 
+    async def send_due_digests(self) -> int:
+        """Send the digests whose period has ended (idle stream: no batch to carry them)."""
+        async with self.lock:
+            if not self.owns_state():
+                return 0
+            digests = self.stages().alerts.due_digests()
+            if not digests:
+                self.fired.discard()
+                return 0
+            await self._emit([], digests)  # Kafka has them: now the emptied queues may say so
+            self.fired.commit()
+            await self.changelog.flush()
+            logger.info("digests sent=%d (timer)", len(digests))
+            return len(digests)
+
     async def process(self, events: list[EventT]) -> None:
+        async with self.lock:
+            await self._process(events)
+
+    async def _process(self, events: list[EventT]) -> None:
         done: list[tuple[int, Enriched]] = []
         ids: set[str] = set()
         for event in events:
-            article: Any = event.value
-            if isinstance(article, Undecodable):
-                await self.dead("decode", _key(event), article.error, article.text)
-            elif article.id not in self.seen and article.id not in ids:
-                ids.add(article.id)
-                out = await self._assign(article)
+            value: Any = event.value
+            if isinstance(value, Undecodable):
+                await self.dead("decode", _key(event), value.error, value.text)
+            elif value.article.id not in self.seen and value.article.id not in ids:
+                ids.add(value.article.id)
+                out = await self._assign(value)
                 if out is not None:
                     done.append((event.message.offset, out))
         # Digest periods that have ended: their queues (alert state) empty with this batch's
@@ -218,17 +283,22 @@ class StoryBatch:
         for _, out in done:
             self.seen[out.article.id] = out.story.id
         await self.changelog.flush()  # before the batch's offsets are committed
+        logger.info("story batch events=%d assigned=%d alerts=%d offsets=%s..%s",
+                    len(events), len(done), sum(len(o.alerts) for _, o in done) + len(digests),
+                    events[0].message.offset if events else None,
+                    events[-1].message.offset if events else None)
 
-    async def _assign(self, article: Any) -> Enriched | None:
+    async def _assign(self, value: AnalysedEvent) -> Enriched | None:
         self.cluster.savepoint()
         self.fired.savepoint()
         try:
-            return await attempt("enrich", self.stages().enrich, article)  # type: ignore[no-any-return]
+            return await attempt(  # type: ignore[no-any-return]
+                "enrich", lambda v: self.stages().assign(v.analysed()), value)
         except Failed as exc:
             self.cluster.rollback()  # this article's writes only; the batch's stay
             self.fired.rollback()
             self._stages = None  # its caches saw the undone writes
-            await self.dead("enrich", article.id, str(exc), article.model_dump_json())
+            await self.dead("enrich", value.article.id, str(exc), value.model_dump_json())
             return None
 
     async def _emit(self, done: list[tuple[int, Enriched]],

@@ -136,6 +136,8 @@ class JournaledState(PendingWrites):
             logger.error("journal incomplete seq=%s: state not re-applied", head["seq"])
             return
         journal = json.loads("".join(str(p) for p in pieces))
+        logger.info("journal seq=%s re-applied: %d keys set, %d deleted (table holds %d)",
+                    head["seq"], len(journal["set"]), len(journal["del"]), len(self.table))
         _apply(self.table, journal["set"], set(journal["del"]))
         self.seq = head["seq"]
 

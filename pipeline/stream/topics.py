@@ -1,7 +1,7 @@
 """The Kafka pipeline map: the Faust app and every topic with its record type.
 
     <prefix>.raw       RawArticle      key article id   N partitions   poller / ingest → clean
-    <prefix>.clean     Article         key article id   1 partition    clean → story agent
+    <prefix>.clean     AnalysedEvent   key article id   1 partition    clean → story agent
     <prefix>.enriched  EnrichedEvent   key article id   N partitions   story agent → ES sink
     <prefix>.alerts    AlertEvent      key story id     1 partition    story agent → delivery
     <prefix>.dead      DeadLetter      key article id   1 partition    any agent (poison input)
@@ -15,17 +15,55 @@ N is ``Settings.kafka_partitions``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
 import faust
 from pydantic import BaseModel
 
-from pipeline.models import AlertEvent, Article, DeadLetter, EnrichedArticle, RawArticle, Story
+from pipeline.models import (
+    AlertEvent,
+    Article,
+    DeadLetter,
+    EnrichedArticle,
+    RawArticle,
+    Story,
+    TopicMatch,
+)
+from pipeline.processing.features import Features
+from pipeline.processing.stages import Analysed
+from pipeline.processing.tag import document_of
 from pipeline.stream.codec import ModelCodec
 
 Guarantee = Literal["at_least_once", "exactly_once"]
+
+
+class AnalysedEvent(BaseModel):
+    """What the clean agent emits: the article with the stateless half of enrichment done
+    (topics with their evidence, cluster features), so the single story agent only assigns.
+
+    ``features``: every field of ``processing.features.Features`` but the body words (only
+    the MinHash signature made from them is needed).
+    """
+
+    article: Article
+    matches: list[TopicMatch]
+    features: dict[str, Any]
+
+    @classmethod
+    def of(cls, analysed: Analysed) -> AnalysedEvent:
+        f = analysed.cluster_features or Features()
+        return cls(article=analysed.article, matches=analysed.matches,
+                   features={name: getattr(f, name) for name in _SENT_FEATURES})
+
+    def analysed(self) -> Analysed:
+        features = Features(**{k: v for k, v in self.features.items() if k in _SENT_FEATURES})
+        return Analysed(self.article, document_of(self.article), self.matches,
+                        cluster_features=features)
+
+
+_SENT_FEATURES = tuple(f.name for f in fields(Features) if f.name != "words")
 
 
 class EnrichedEvent(BaseModel):
@@ -50,7 +88,7 @@ class TopicSpec:
 
 TOPICS: dict[str, TopicSpec] = {
     "raw": TopicSpec("raw", RawArticle, None),
-    "clean": TopicSpec("clean", Article, 1),
+    "clean": TopicSpec("clean", AnalysedEvent, 1),
     "enriched": TopicSpec("enriched", EnrichedEvent, None),
     "alerts": TopicSpec("alerts", AlertEvent, 1),
     "dead": TopicSpec("dead", DeadLetter, 1),

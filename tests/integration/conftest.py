@@ -139,7 +139,8 @@ class StreamEnv:
                                       topic_prefix=self.prefix, index_prefix=self.prefix)
         self.env = {**os.environ, "NEWSWIRE_KAFKA": KAFKA,
                     "NEWSWIRE_ELASTICSEARCH": ELASTICSEARCH,
-                    "NEWSWIRE_TOPIC_PREFIX": self.prefix, "NEWSWIRE_INDEX_PREFIX": self.prefix}
+                    "NEWSWIRE_TOPIC_PREFIX": self.prefix, "NEWSWIRE_INDEX_PREFIX": self.prefix,
+                    "NEWSWIRE_LOG_LEVEL": os.environ.get("NEWSWIRE_LOG_LEVEL", "info")}
         self.env.pop("NEWSWIRE_BACKEND", None)
         self.workers: list[subprocess.Popen[bytes]] = []
         self.logs = tmp / "logs"

@@ -143,6 +143,8 @@ def test_stories_export_and_idempotent_reindex(
 
 def test_story_merge_repoints_articles(es_url: str, es_names: IndexNames,
                                       loaded: tuple[ElasticsearchStore, list[Enriched]]) -> None:
+    """A merge repoints the merged story's articles; a late or replayed event of the merged
+    story (another partition, a restart) neither brings its story back nor its old id."""
     store, out = loaded
     extra = next(e for e in out if e.article.source == "Reuters")
     survivor = max((s for s in store.stories() if s.id != extra.story.id),
@@ -158,6 +160,19 @@ def test_story_merge_repoints_articles(es_url: str, es_names: IndexNames,
 
     asyncio.run(merge())
     store.refresh()
-    assert store.story(extra.story.id) is None
+    assert extra.story.id not in {s.id for s in store.stories()}
+    assert store.story(extra.story.id) == store.story(grown.id)  # followed to the survivor
     assert isinstance(store.story(grown.id), Story)
     assert {h.id for h in store.search(f"story:{grown.id}", limit=100)} >= {extra.article.id}
+
+    async def late() -> None:  # the merged story's own event, older, arriving after the merge
+        sink = ElasticsearchSink(AsyncElasticsearch(es_url), es_names)
+        await sink.write([extra.article], [(extra.story, 5)])
+        await sink.close()
+
+    asyncio.run(late())
+    store.refresh()
+    assert extra.story.id not in {s.id for s in store.stories()}
+    article = next(a for a in store.export() if a.id == extra.article.id)
+    assert article.story_id == grown.id
+    assert {h.id for h in store.search(f"story:{extra.story.id}", limit=100)} == set()

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -137,15 +137,24 @@ class Notifier:
                            event.rule, event.story_id, event.channel, event.error)
         return event
 
-    async def deliver_all(self, events: Iterable[AlertEvent]) -> list[AlertEvent]:
+    async def deliver_all(
+        self, events: Iterable[AlertEvent],
+        on_done: Callable[[AlertEvent], Awaitable[None]] | None = None,
+    ) -> list[AlertEvent]:
         """Deliver every event; (rule, channel) groups run concurrently, in order within a
-        group, so a slow or failing channel holds up no other channel or rule."""
+        group, so a slow or failing channel holds up no other channel or rule. ``on_done``
+        sees each event as soon as it is settled (to record it before the others end)."""
         groups: dict[tuple[str, str], list[AlertEvent]] = {}
         for event in events:
             groups.setdefault((event.rule, event.channel), []).append(event)
 
         async def run(group: list[AlertEvent]) -> list[AlertEvent]:
-            return [await self._deliver_recorded(event) for event in group]
+            settled = []
+            for event in group:
+                settled.append(await self._deliver_recorded(event))
+                if on_done is not None:
+                    await on_done(event)
+            return settled
 
         done = await asyncio.gather(*(run(g) for g in groups.values()))
         return [event for group in done for event in group]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from pipeline.models import AlertRule
 from pipeline.sinks.notify import Notifier, build_channel_settings
@@ -105,3 +106,22 @@ async def test_console_line(tmp_path: Path) -> None:
     out = io.StringIO()
     await notifier(tmp_path, [], out=out).deliver(event("console"))
     assert out.getvalue().startswith("ALERT [pact] US and Ukraine")
+
+
+async def test_each_delivery_is_reported_as_soon_as_it_settles(
+        tmp_path: Path, webhook: WebhookServer) -> None:
+    """``on_done`` sees a quick channel's result while a slow one is still being sent, so
+    a runtime can record it at once (a crash then repeats only what was in flight)."""
+    slow, ok = f"webhook:{webhook.url}/hold/1/2", f"webhook:{webhook.url}/ok"
+    rules = [AlertRule(name="pact", query="q", channels=[slow, ok])]
+    n = notifier(tmp_path, rules)
+    settled: list[tuple[str, str, bool]] = []
+
+    async def on_done(e: Any) -> None:
+        settled.append((e.channel, e.state, webhook.holding.is_set()
+                        and not webhook.bodies("/hold/1/2")))
+
+    await n.deliver_all([event(slow), event(ok)], on_done=on_done)
+    await n.aclose()
+    assert [(c, s) for c, s, _ in settled] == [(ok, "delivered"), (slow, "delivered")]
+    assert settled[0][2], "the quick channel was reported only after the slow one ended"

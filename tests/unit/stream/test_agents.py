@@ -4,6 +4,7 @@ the pure stages, poison to the dead-letter topic, the stream going on after it."
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,7 +17,7 @@ from pipeline.models import AlertEvent, AlertRule, Article, DeadLetter, RawArtic
 from pipeline.processing.stages import Stages
 from pipeline.stream.agents import StoryBatch, register_agents
 from pipeline.stream.codec import Undecodable
-from pipeline.stream.topics import StreamConfig, create_app
+from pipeline.stream.topics import AnalysedEvent, StreamConfig, create_app
 
 
 @pytest.fixture
@@ -55,11 +56,18 @@ async def test_clean_agent_sends_articles_on_and_poison_to_dead(pipeline: Any) -
         ("dead", "bad"), ("dead", "empty"), ("clean", sent[2][1])]
     assert isinstance(sent[0][2], DeadLetter) and sent[0][2].stage == "decode"
     assert sent[1][2].stage == "clean" and "NotAnArticle" in sent[1][2].error
-    assert isinstance(sent[2][2], Article) and sent[2][2].title == "Pact signed"
+    assert isinstance(sent[2][2], AnalysedEvent) and sent[2][2].article.title == "Pact signed"
+    assert sent[2][2].features["signature"] and sent[2][2].features["vector"]  # analysed here
+
+
+_ANALYSER = Stages([], [], {}, {})
 
 
 def _event(value: Any, offset: int) -> Any:
-    return SimpleNamespace(key=getattr(value, "id", None), value=value,
+    """A clean-topic event: an article with its stateless analysis, as the clean agent sends."""
+    if isinstance(value, Article):
+        value = AnalysedEvent.of(_ANALYSER.analyse(value))
+    return SimpleNamespace(key=value.article.id, value=value,
                            message=SimpleNamespace(offset=offset))
 
 
@@ -115,3 +123,58 @@ async def test_story_agent_sends_a_due_digest_once_with_its_batch(
     stories = {story.seen[pact.id], story.seen[quake.id]}
     assert {i.story_id for i in digest.stories} == stories and len(stories) == 2
     assert "digestq:digest" not in story.fired.table  # the emptied queue is committed
+
+
+async def test_digest_timer_sends_due_digests_on_an_idle_stream_once(
+        seeds: dict[str, str], tmp_path: Path) -> None:
+    """No batch after the period ended: the timer pass sends the digest (once), and only
+    in the worker that holds the story state."""
+    rule = AlertRule(name="digest", query="security AND pact", channels=["console"],
+                     mode="digest", digest_every="hourly")
+    now = [datetime(2024, 6, 13, 10, 15, tzinfo=UTC)]
+
+    def make_stages(cluster: Any, alerts: Any) -> Stages:
+        stages = Stages([], [rule], cluster, alerts)
+        stages.alerts.clock = lambda: now[0]
+        return stages
+
+    p = create_app(StreamConfig(prefix="unit", datadir=tmp_path / "faust"))
+    story = StoryBatch(p, make_stages, AsyncMock())
+    pact = Stages([], [], {}, {}).clean(RawArticle(url="https://a.example/pact", source="A",
+                                                   text=seeds["000"]))
+    alerts: list[AlertEvent] = []
+
+    async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
+        if isinstance(value, AlertEvent):
+            alerts.append(value)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    owner = [True]
+    with patch.object(story.changelog, "flush", AsyncMock()), \
+            patch.object(story, "owns_state", lambda: owner[0]), \
+            patch.object(p["alerts"], "send", send), patch.object(p["enriched"], "send", send):
+        await story.process([_event(pact, 1)])
+        assert await story.send_due_digests() == 0 and alerts == []  # the hour is not over
+        now[0] += timedelta(hours=1)
+        owner[0] = False
+        assert await story.send_due_digests() == 0  # another worker holds the state
+        owner[0] = True
+        assert await story.send_due_digests() == 1
+        assert await story.send_due_digests() == 0
+    assert [(a.kind, a.rule) for a in alerts] == [("digest", "digest")]
+    assert "digestq:digest" not in story.fired.table
+
+
+def test_analysed_event_carries_every_cluster_feature(seeds: dict[str, str]) -> None:
+    """The story agent assigns from what the clean agent sent: the same features (but the
+    body words, already folded into the signature) after a trip through the topic's codec."""
+    article = _ANALYSER.clean(RawArticle(url="https://a.example/pact", source="A",
+                                         text=seeds["000"]))
+    analysed = _ANALYSER.analyse(article)
+    wire = AnalysedEvent.model_validate_json(AnalysedEvent.of(analysed).model_dump_json())
+    sent, got = analysed.cluster_features, wire.analysed().cluster_features
+    assert sent is not None and got is not None and sent.signature
+    assert replace(sent, words=[]) == got
+    assert wire.analysed().matches == analysed.matches
