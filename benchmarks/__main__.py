@@ -4,7 +4,9 @@ Each case runs in its own subprocess (fresh data dir, fresh peak-memory counter)
 pushes real articles from ../shared/eval through the same path as ``newswire ingest``:
   text   the clustering articles (plain text with site boilerplate), ~2,800 articles
   html   the extraction pages (real news HTML), repeated under distinct URLs
-Extra cases (Kafka + Elasticsearch) are added by benchmarks/distributed.py when present.
+Extra cases (Kafka + Elasticsearch) are added by benchmarks/distributed.py when present;
+story clustering at 10 k / 100 k / 1 M articles of history by benchmarks/clustering.py
+(NEWSWIRE_BENCH_CLUSTER_SIZES=10000,100000 for a shorter run).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from evaluation.paths import eval_dir
 
 REPO = Path(__file__).resolve().parents[1]
 # Modules whose rows() -> [(name, figures)] join the table when present.
-EXTRA = ("rules", "extraction", "distributed", "feeds", "search", "alerts")
+EXTRA = ("rules", "extraction", "distributed", "feeds", "search", "alerts", "clustering")
 EVAL = eval_dir()
 
 
@@ -104,8 +106,8 @@ def main() -> None:
         print(json.dumps(run_case(sys.argv[2])))
         return
     if len(sys.argv) > 2 and sys.argv[1] == "--rows":
-        module = importlib.import_module(f"benchmarks.{sys.argv[2]}")
-        print(json.dumps(module.rows()))
+        extra = importlib.import_module(f"benchmarks.{sys.argv[2]}")
+        print(json.dumps(extra.rows()))
         return
     if not EVAL.exists():
         sys.exit(f"benchmark data not found at {EVAL}")

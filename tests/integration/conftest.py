@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.config import Settings, load_settings
 from pipeline.models import DeadLetter, RawArticle
@@ -217,8 +217,13 @@ class StreamEnv:
         pytest.fail(f"timed out after {timeout}s waiting for {what}\n{self.worker_logs()}")
 
     def indexed(self, store: ElasticsearchStore) -> int:
-        store.refresh()
-        return store.count("articles")
+        try:
+            store.refresh()
+            return store.count("articles")
+        except ApiError as exc:  # the index is being created (shards not allocated yet)
+            if exc.status_code == 503:
+                return 0
+            raise
 
 
 async def _delete_topics(prefix: str) -> None:
