@@ -27,6 +27,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal, cast
 
 from faust.types import TP, EventT, StreamT
@@ -37,12 +38,14 @@ from pipeline.models import AlertEvent, DeadLetter
 from pipeline.processing.stages import Enriched, Stages
 from pipeline.sinks.elasticsearch import ElasticsearchSink
 from pipeline.sinks.notify import Notifier
+from pipeline.storage.elasticsearch_store import alert_id
 from pipeline.stream.changelog import BulkTable, ChangelogWriter
 from pipeline.stream.codec import Undecodable
 from pipeline.stream.state import JournaledState, PendingWrites
 from pipeline.stream.topics import AnalysedEvent, EnrichedEvent, Pipeline
 
 logger = logging.getLogger(__name__)
+DELIVERIES_IN_FLIGHT = 16  # alert batches delivered side by side
 StagesFactory = Callable[[MutableMapping[str, Any], MutableMapping[str, Any]], Stages]
 Role = Literal["all", "stateless", "stateful"]
 Dead = Callable[[str, "str | None", str, str], Awaitable[None]]
@@ -167,29 +170,97 @@ def _index_agent(pipeline: Pipeline, sink: ElasticsearchSink, dead: Dead,
 
 def _deliver_agent(pipeline: Pipeline, sink: ElasticsearchSink, notifier: Notifier,
                    dead: Dead) -> None:
-    """Alerts not yet in the alert log are delivered concurrently per (rule, channel) within
-    a batch, each recorded as soon as it settled. One actor: Faust commits past an unacked
-    offset when acks arrive out of order (its head-gap check misses a gap of one message),
-    so concurrent actors could lose an alert held up by a slow channel."""
-    @pipeline.app.agent(pipeline.topics["alerts"], name=f"{pipeline.config.prefix}.deliver")
-    async def deliver(stream: StreamT) -> None:
-        async for events in batches(stream, Batching(50, 0.05)):
-            pending = []
+    """Alerts not yet in the alert log are delivered concurrently per (rule, channel), each
+    recorded as soon as it settled. Batches are delivered side by side (up to
+    ``DELIVERIES_IN_FLIGHT``), so a channel that keeps failing for a minute holds up no
+    later alert; their offsets are still acknowledged in order (``InOrderAcks``), as
+    faust's commit check cannot be trusted with gaps."""
+
+    busy: dict[str, asyncio.Event] = {}  # alerts being delivered by a batch in flight
+
+    async def settled(alert: AlertEvent) -> None:  # recorded at once, not per batch
+        metrics.ALERT_DELIVERIES.labels(alert.channel, alert.state).inc()
+        if alert.state == "failed":
+            await dead("alert", alert.story_id, alert.error or "failed",
+                       alert.model_dump_json())
+        await sink.record_alert(alert)
+
+    async def deliver_batch(events: list[EventT]) -> None:
+        pending: list[AlertEvent] = []
+        try:
             for event in events:
                 key, alert = _key(event), cast(Any, event.value)
                 if isinstance(alert, Undecodable):
                     await dead("decode", key, alert.error, alert.text)
-                elif not await sink.has_alert(alert):  # else delivered before a crash
-                    pending.append(alert)
-
-            async def settled(alert: AlertEvent) -> None:  # recorded at once, not per batch
-                metrics.ALERT_DELIVERIES.labels(alert.channel, alert.state).inc()
-                if alert.state == "failed":
-                    await dead("alert", alert.story_id, alert.error or "failed",
-                               alert.model_dump_json())
-                await sink.record_alert(alert)
-
+                    continue
+                ident = alert_id(alert)
+                while ident in busy:  # a copy (a replay) is being sent by another batch
+                    await busy[ident].wait()
+                if await sink.has_alert(alert):  # delivered before (a crash, a copy)
+                    continue
+                busy[ident] = asyncio.Event()
+                pending.append(alert)
             await notifier.deliver_all(pending, on_done=settled)
+        finally:
+            for alert in pending:
+                done = busy.pop(alert_id(alert), None)
+                if done is not None:
+                    done.set()
+
+    @pipeline.app.agent(pipeline.topics["alerts"], name=f"{pipeline.config.prefix}.deliver")
+    async def deliver(stream: StreamT) -> None:
+        acks = InOrderAcks(stream)
+        async for events in stream.take_events(50, within=0.05):  # type: ignore[attr-defined]
+            await acks.start(events, partial(deliver_batch, events))
+
+
+class InOrderAcks:
+    """Batches processed concurrently, acknowledged strictly in arrival order.
+
+    Each event holds one more reference than faust's ``take_events`` releases, so it is
+    acknowledged only when its batch and every batch before it are done; a crash before
+    that reads them again (the sinks are idempotent).
+    """
+
+    def __init__(self, stream: StreamT, limit: int = DELIVERIES_IN_FLIGHT) -> None:
+        self.stream, self.limit = stream, limit
+        self.inflight: list[tuple[asyncio.Task[None], list[EventT]]] = []
+        self._draining = False
+
+    async def start(self, events: list[EventT], work: Callable[[], Awaitable[None]]) -> None:
+        """Start ``work()`` on ``events``; raises the error of a failed earlier batch (the
+        agent stops there: nothing after it is acknowledged, a restart reads it again)."""
+        self._raise_failed()
+        for event in events:
+            event.message.incref()
+        task: asyncio.Task[None] = asyncio.ensure_future(work())
+        self.inflight.append((task, events))
+        task.add_done_callback(lambda _t: asyncio.ensure_future(self.drain()))
+        while len(self.inflight) > self.limit:  # back-pressure: wait for the oldest
+            await asyncio.wait([self.inflight[0][0]])
+            await self.drain()
+            self._raise_failed()
+
+    def _raise_failed(self) -> None:
+        head = self.inflight[0][0] if self.inflight else None
+        if head is not None and head.done():
+            head.result()  # raises its error (CancelledError if it was cancelled)
+
+    async def drain(self) -> None:
+        """Acknowledge the finished batches at the head, in order; stop at a failed one."""
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            while self.inflight and self.inflight[0][0].done():
+                task, events = self.inflight[0]
+                if task.cancelled() or task.exception() is not None:
+                    return  # held: ``start`` raises it
+                self.inflight.pop(0)
+                for event in events:
+                    await self.stream.ack(event)
+        finally:
+            self._draining = False
 
 
 def _key(event: EventT) -> str | None:

@@ -216,6 +216,19 @@ class StreamEnv:
             time.sleep(0.5)
         pytest.fail(f"timed out after {timeout}s waiting for {what}\n{self.worker_logs()}")
 
+    def committed_partitions(self) -> set[tuple[str, int]]:
+        """(topic suffix, partition) pairs the worker group has committed an offset for."""
+        async def go() -> set[tuple[str, int]]:
+            admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+            await admin.start()
+            try:
+                offsets = await admin.list_consumer_group_offsets(f"{self.prefix}-worker")
+            finally:
+                await admin.close()
+            return {(tp.topic.rsplit(".", 1)[-1], tp.partition) for tp, meta in offsets.items()
+                    if meta.offset > 0}
+        return asyncio.run(go())
+
     def indexed(self, store: ElasticsearchStore) -> int:
         try:
             store.refresh()

@@ -223,3 +223,30 @@ def test_a_failing_channel_does_not_hold_up_other_rules(
     assert ok.at < downs[-1].at, (f"healthy alert waited {ok.at - downs[0].at:.1f}s behind "
                                   "the failing channel's retries")
 
+
+
+def test_a_failing_channel_does_not_hold_up_later_alerts(
+        stream_env: StreamEnv, webhook: WebhookServer, smtp: SmtpServer) -> None:
+    """Alerts that arrive while another channel is still retrying (a later batch) are
+    delivered at once, not after the failing delivery gave up."""
+    env = stream_env
+    first, later = articles(n_stories=4)[0:5], articles(n_stories=4)[5:10]
+    configure(env, smtp, [
+        {"name": "down-first", "query": "topic:frozen-assets",
+         "channels": [f"webhook:{webhook.url}/down"]},
+        {"name": "later-story", "query": later[0].title.split(":")[0].split()[0],
+         "channels": [f"webhook:{webhook.url}/ok"]},
+    ], {"attempts": 4, "backoff": 2, "max_backoff": 4, "timeout": 5, "deadline": 30})
+    env.start_worker()
+    env.ingest(first)  # one story about frozen assets: its alert's channel is down
+    env.wait_for("the failing channel's first try",
+                 lambda: any(r.path == "/down" for r in webhook.arrivals), timeout=120)
+    env.ingest(later)  # another story, another rule, a later batch
+    env.wait_for("both alerts logged", lambda: len(log_of(env)) == 2, timeout=120)
+    downs = [r for r in webhook.arrivals if r.path == "/down"]
+    [ok] = webhook.bodies("/ok")
+    assert len(downs) == 4
+    assert ok.at < downs[-1].at, (f"the later alert waited {ok.at - downs[0].at:.1f}s behind "
+                                  "the failing channel's retries")
+    states = {e.rule: e.state for e in log_of(env)}
+    assert states == {"down-first": "failed", "later-story": "delivered"}

@@ -76,12 +76,17 @@ def test_poison_goes_to_dead_letters_and_the_stream_goes_on(stream_env: StreamEn
     env.wait_for("the good article after the poison", lambda: env.indexed(store) == 1)
 
 
+# Every partition the worker reads: raw and enriched (4 each), clean and alerts (1 each).
+ALL_PARTITIONS = {(t, p) for t in ("raw", "enriched") for p in range(4)} | {("clean", 0),
+                                                                           ("alerts", 0)}
+
+
 @pytest.mark.parametrize("kill_after", [
-    # Known bug (issue #3): killed within its first second, before its first offset commit,
-    # the worker's successor sometimes never reads some clean-topic messages: faust drops
-    # the message it is handing to a stream when the flow is suspended at the end of
-    # recovery and relies on the seek to committed offsets to read it again, which does
-    # not happen for a partition with no committed offset. Kept visible, not skipped.
+    # Known bug (issue #3): killed before an offset was committed on every partition, the
+    # successor sometimes never reads a message (one article, or one alert, lost): faust
+    # drops the message it is handing to a stream when a rebalance suspends the flow, and
+    # relies on the seek to the committed offset to read it again, which does not happen
+    # on a partition with none. Kept visible as an expected failure, not skipped.
     pytest.param(1, marks=pytest.mark.xfail(strict=False, reason="faust drops a message "
                                             "at flow suspension with no committed offset")),
     150,
@@ -96,6 +101,9 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
     deadline = time.monotonic() + 120
     while env.indexed(store) < kill_after and time.monotonic() < deadline:
         time.sleep(0.05)
+    while kill_after > 1 and env.committed_partitions() < ALL_PARTITIONS \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)  # the supported case: every partition has a committed offset
     first.send_signal(signal.SIGKILL)
     first.wait()
     crashed_at = env.indexed(store)

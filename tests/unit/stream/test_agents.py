@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.models import AlertEvent, AlertRule, Article, DeadLetter, RawArticle
 from pipeline.processing.stages import Stages
-from pipeline.stream.agents import StoryBatch, register_agents
+from pipeline.stream.agents import InOrderAcks, StoryBatch, register_agents
 from pipeline.stream.codec import Undecodable
 from pipeline.stream.topics import AnalysedEvent, StreamConfig, create_app
 
@@ -178,3 +178,57 @@ def test_analysed_event_carries_every_cluster_feature(seeds: dict[str, str]) -> 
     assert sent is not None and got is not None and sent.signature
     assert replace(sent, words=[]) == got
     assert wire.analysed().matches == analysed.matches
+
+
+class _AckLog:
+    def __init__(self) -> None:
+        self.acked: list[int] = []
+
+    async def ack(self, event: Any) -> bool:
+        self.acked.append(event.message.offset)
+        return True
+
+
+def _held(offset: int) -> Any:
+    return SimpleNamespace(message=SimpleNamespace(offset=offset, incref=lambda: None))
+
+
+async def test_alert_batches_run_side_by_side_but_are_acknowledged_in_order() -> None:
+    """A slow batch (a channel retrying) does not hold up the next one's delivery, but the
+    next one's offsets wait for it, so a crash never skips the slow batch."""
+    log, slow_done, fast_ran = _AckLog(), asyncio.Event(), asyncio.Event()
+    acks = InOrderAcks(log, limit=4)  # type: ignore[arg-type]
+
+    async def slow() -> None:
+        await slow_done.wait()
+
+    async def fast() -> None:
+        fast_ran.set()
+
+    await acks.start([_held(0), _held(1)], slow)
+    await acks.start([_held(2)], fast)
+    await asyncio.wait_for(fast_ran.wait(), 1)
+    await asyncio.sleep(0.01)
+    assert log.acked == []  # the fast batch is done, but the slow one is ahead of it
+    slow_done.set()
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+    assert log.acked == [0, 1, 2]
+
+
+async def test_a_failed_alert_batch_stops_the_agent_and_holds_later_acks() -> None:
+    log = _AckLog()
+    acks = InOrderAcks(log, limit=4)  # type: ignore[arg-type]
+
+    async def broken() -> None:
+        raise RuntimeError("elasticsearch refused")
+
+    async def fine() -> None:
+        return None
+
+    await acks.start([_held(0)], broken)
+    await asyncio.sleep(0.01)
+    with pytest.raises(RuntimeError, match="refused"):
+        await acks.start([_held(1)], fine)
+    await acks.drain()
+    assert log.acked == []
