@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from evaluation.paths import REPO, shared_root
+from tests.fixtures.servers import SmtpServer, WebhookServer
 
 SHARED = shared_root()
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -89,3 +90,17 @@ def newswire(config: Path, data: Path, *args: str, check: bool = True,
 
 def newswire_json(config: Path, data: Path, *args: str) -> Any:
     return json.loads(newswire(config, data, *args, "--json").stdout)
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookServer]:
+    """A real local HTTP server for webhook channels (see tests/fixtures/servers.py)."""
+    with WebhookServer() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
+    """A real local SMTP server with STARTTLS and AUTH."""
+    with SmtpServer(tmp_path) as server:
+        yield server

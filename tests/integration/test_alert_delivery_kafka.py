@@ -14,8 +14,6 @@ import json
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,18 +33,6 @@ SECRET = "kafka-hook-secret"
 HOOK_ENV, SMTP_ENV = "NW_TEST_HOOK_KEY", "NW_TEST_SMTP_PASSWORD"
 PACT, FROZEN = "ukraine-security-pact", "frozen-assets-moves"
 EMAIL = "email:desk@example.org"
-
-
-@pytest.fixture
-def webhook() -> Iterator[WebhookServer]:
-    with WebhookServer() as server:
-        yield server
-
-
-@pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    with SmtpServer(tmp_path) as server:
-        yield server
 
 
 def configure(env: StreamEnv, smtp: SmtpServer, rules: list[dict[str, Any]],

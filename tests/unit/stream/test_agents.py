@@ -4,6 +4,7 @@ the pure stages, poison to the dead-letter topic, the stream going on after it."
 from __future__ import annotations
 
 import asyncio
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,21 +72,46 @@ def _event(value: Any, offset: int) -> Any:
                            message=SimpleNamespace(offset=offset))
 
 
+class _DigestAgent:
+    """A story agent with one hourly digest rule, a settable clock and Kafka sends
+    recorded (``alerts``): what the digest tests drive."""
+
+    def __init__(self, tmp_path: Path, rule: AlertRule) -> None:
+        self.now = datetime(2024, 6, 13, 10, 15, tzinfo=UTC)
+        self.alerts: list[AlertEvent] = []
+
+        def make_stages(cluster: Any, alerts: Any) -> Stages:
+            stages = Stages([], [rule], cluster, alerts)
+            stages.alerts.clock = lambda: self.now
+            return stages
+
+        self.app = create_app(StreamConfig(prefix="unit", datadir=tmp_path / "faust"))
+        self.story = StoryBatch(self.app, make_stages, AsyncMock())
+
+    async def send(self, key: Any = None, value: Any = None, **kw: Any) -> Any:
+        if isinstance(value, AlertEvent):
+            assert key == value.story_id
+            self.alerts.append(value)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    def patched(self) -> ExitStack:
+        stack = ExitStack()
+        stack.enter_context(patch.object(self.story.changelog, "flush", AsyncMock()))
+        for topic in ("alerts", "enriched"):
+            stack.enter_context(patch.object(self.app[topic], "send", self.send))
+        return stack
+
+
 async def test_story_agent_sends_a_due_digest_once_with_its_batch(
         seeds: dict[str, str], tmp_path: Path) -> None:
     """Kafka runtime: digest rules queue stories; the batch after the period ended sends
     one digest per channel listing them (emptied queue committed with it), then none."""
-    rule = AlertRule(name="digest", query="(security AND pact) OR (earthquake AND magnitude)",
-                     channels=["jsonl:alerts.jsonl"], mode="digest", digest_every="hourly")
-    now = [datetime(2024, 6, 13, 10, 15, tzinfo=UTC)]
-
-    def make_stages(cluster: Any, alerts: Any) -> Stages:
-        stages = Stages([], [rule], cluster, alerts)
-        stages.alerts.clock = lambda: now[0]
-        return stages
-
-    p = create_app(StreamConfig(prefix="unit", datadir=tmp_path / "faust"))
-    story = StoryBatch(p, make_stages, AsyncMock())
+    agent = _DigestAgent(tmp_path, AlertRule(
+        name="digest", query="(security AND pact) OR (earthquake AND magnitude)",
+        channels=["jsonl:alerts.jsonl"], mode="digest", digest_every="hourly"))
+    story, alerts = agent.story, agent.alerts
     cleaner = Stages([], [], {}, {})
     pact = cleaner.clean(RawArticle(url="https://a.example/pact", source="A",
                                     text=seeds["000"]))
@@ -95,25 +121,15 @@ async def test_story_agent_sends_a_due_digest_once_with_its_batch(
         text="A strong earthquake of magnitude 6.8 shook the coast on Thursday, damaging "
              "houses and roads. Rescue teams searched the rubble as aftershocks continued "
              "through the night in the region."))
-    alerts: list[AlertEvent] = []
 
-    async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
-        if isinstance(value, AlertEvent):
-            assert key == value.story_id
-            alerts.append(value)
-        done = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
-
-    with patch.object(story.changelog, "flush", AsyncMock()), \
-            patch.object(p["alerts"], "send", send), patch.object(p["enriched"], "send", send):
+    with agent.patched():
         await story.process([_event(pact, 1), _event(quake, 2)])
         assert alerts == []  # queued until the hour is over
         assert len(story.stages().alerts.queued("digest")) == 2
-        now[0] += timedelta(minutes=30)
+        agent.now += timedelta(minutes=30)
         await story.process([_event(pact, 1)])  # a replayed article: still 10:45
         assert alerts == []
-        now[0] += timedelta(minutes=20)  # 11:05
+        agent.now += timedelta(minutes=20)  # 11:05
         await story.process([_event(quake, 2)])
         await story.process([_event(pact, 1)])
     assert len(alerts) == 1, f"one digest expected, sent {len(alerts)}"
@@ -129,35 +145,17 @@ async def test_digest_timer_sends_due_digests_on_an_idle_stream_once(
         seeds: dict[str, str], tmp_path: Path) -> None:
     """No batch after the period ended: the timer pass sends the digest (once), and only
     in the worker that holds the story state."""
-    rule = AlertRule(name="digest", query="security AND pact", channels=["console"],
-                     mode="digest", digest_every="hourly")
-    now = [datetime(2024, 6, 13, 10, 15, tzinfo=UTC)]
-
-    def make_stages(cluster: Any, alerts: Any) -> Stages:
-        stages = Stages([], [rule], cluster, alerts)
-        stages.alerts.clock = lambda: now[0]
-        return stages
-
-    p = create_app(StreamConfig(prefix="unit", datadir=tmp_path / "faust"))
-    story = StoryBatch(p, make_stages, AsyncMock())
-    pact = Stages([], [], {}, {}).clean(RawArticle(url="https://a.example/pact", source="A",
-                                                   text=seeds["000"]))
-    alerts: list[AlertEvent] = []
-
-    async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
-        if isinstance(value, AlertEvent):
-            alerts.append(value)
-        done = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
-
+    agent = _DigestAgent(tmp_path, AlertRule(name="digest", query="security AND pact",
+                                             channels=["console"], mode="digest",
+                                             digest_every="hourly"))
+    story, alerts = agent.story, agent.alerts
+    pact = _ANALYSER.clean(RawArticle(url="https://a.example/pact", source="A",
+                                      text=seeds["000"]))
     owner = [True]
-    with patch.object(story.changelog, "flush", AsyncMock()), \
-            patch.object(story, "owns_state", lambda: owner[0]), \
-            patch.object(p["alerts"], "send", send), patch.object(p["enriched"], "send", send):
+    with agent.patched(), patch.object(story, "owns_state", lambda: owner[0]):
         await story.process([_event(pact, 1)])
         assert await story.send_due_digests() == 0 and alerts == []  # the hour is not over
-        now[0] += timedelta(hours=1)
+        agent.now += timedelta(hours=1)
         owner[0] = False
         assert await story.send_due_digests() == 0  # another worker holds the state
         owner[0] = True
