@@ -76,6 +76,16 @@ async def batches(stream: StreamT, batching: Batching) -> AsyncIterator[list[Eve
             await stream.ack(event)
 
 
+def offset_ranges(events: list[EventT]) -> str:
+    """Where a batch came from, for the log: "0:12..40,2:7..9" (partition: first..last)."""
+    spans: dict[int, tuple[int, int]] = {}
+    for event in events:
+        partition, offset = event.message.partition, event.message.offset
+        low, high = spans.get(partition, (offset, offset))
+        spans[partition] = (min(low, offset), max(high, offset))
+    return ",".join(f"{p}:{lo}..{hi}" for p, (lo, hi) in sorted(spans.items()))
+
+
 class Failed(Exception):
     """A stage refused its input for good: the reason goes to the dead-letter topic."""
 
@@ -135,6 +145,8 @@ def _clean_agent(pipeline: Pipeline, cleaner: Stages, dead: Dead, batching: Batc
                 sent.append(await topics["clean"].send(key=article.id,
                                                        value=AnalysedEvent.of(analysed)))
             await asyncio.gather(*sent)  # Kafka has the batch: now it may be acknowledged
+            logger.info("clean batch events=%d sent=%d offsets=%s", len(events), len(sent),
+                        offset_ranges(events))
 
 
 def _story_agent(pipeline: Pipeline, story: StoryBatch, batching: Batching) -> None:
@@ -166,6 +178,8 @@ def _index_agent(pipeline: Pipeline, sink: ElasticsearchSink, dead: Dead,
             for r in rejected:
                 payload = by_id[r.id].model_dump_json() if r.id in by_id else r.id
                 await dead("index", r.id, r.error, payload)
+            logger.info("index batch events=%d rejected=%d offsets=%s", len(batch),
+                        len(rejected), offset_ranges(batch))
 
 
 def _deliver_agent(pipeline: Pipeline, sink: ElasticsearchSink, notifier: Notifier,
@@ -343,7 +357,7 @@ class StoryBatch:
                 ids.add(value.article.id)
                 out = await self._assign(value)
                 if out is not None:
-                    done.append((event.message.offset, out))
+                    done.append((self._revision(), out))
         # Digest periods that have ended: their queues (alert state) empty with this batch's
         # alert keys, once Kafka has the digest alerts; a crash before resends the same ones.
         digests = self.stages().alerts.due_digests()
@@ -354,10 +368,9 @@ class StoryBatch:
         for _, out in done:
             self.seen[out.article.id] = out.story.id
         await self.changelog.flush()  # before the batch's offsets are committed
-        logger.info("story batch events=%d assigned=%d alerts=%d offsets=%s..%s",
+        logger.info("story batch events=%d assigned=%d alerts=%d offsets=%s",
                     len(events), len(done), sum(len(o.alerts) for _, o in done) + len(digests),
-                    events[0].message.offset if events else None,
-                    events[-1].message.offset if events else None)
+                    offset_ranges(events))
 
     async def _assign(self, value: AnalysedEvent) -> Enriched | None:
         self.cluster.savepoint()
@@ -372,14 +385,24 @@ class StoryBatch:
             await self.dead("enrich", value.article.id, str(exc), value.model_dump_json())
             return None
 
+    def _revision(self) -> int:
+        """Articles assigned so far: rises with every change, whatever order offsets come in.
+
+        Story snapshots are written to Elasticsearch at this version: a message read again
+        (a replay, a re-read after a drop) is assigned after later offsets were, and its
+        snapshot must win over theirs.
+        """
+        meta = self.cluster.get("meta") or {}
+        return int(meta.get("n", 0))
+
     async def _emit(self, done: list[tuple[int, Enriched]],
                     digests: list[AlertEvent] | None = None) -> None:
         sent = [await self.topics["alerts"].send(key=a.story_id, value=a)
                 for a in digests or []]
-        for offset, out in done:
+        for revision, out in done:
             sent += [await self.topics["alerts"].send(key=a.story_id, value=a)
                      for a in out.alerts]
             sent.append(await self.topics["enriched"].send(key=out.article.id, value=EnrichedEvent(
-                article=out.article, story=out.story, revision=offset,
+                article=out.article, story=out.story, revision=revision,
                 merged_story_ids=out.merged_story_ids)))
         await asyncio.gather(*sent)

@@ -34,6 +34,7 @@ from pipeline.models import (
 from pipeline.processing.features import Features
 from pipeline.processing.stages import Analysed
 from pipeline.processing.tag import document_of
+from pipeline.stream import offsets
 from pipeline.stream.codec import ModelCodec
 
 Guarantee = Literal["at_least_once", "exactly_once"]
@@ -69,8 +70,9 @@ _SENT_FEATURES = tuple(f.name for f in fields(Features) if f.name != "words")
 class EnrichedEvent(BaseModel):
     """What the story agent emits per article: the article, its story snapshot, merges.
 
-    ``revision`` grows with every event of the story agent (its input offset), so the
-    sink keeps the newest story snapshot whatever order the snapshots arrive in.
+    ``revision`` is the number of articles the story agent had assigned when it made the
+    snapshot (kept in its state, so it rises across restarts and re-reads, unlike input
+    offsets), so the sink keeps the newest snapshot whatever order snapshots arrive in.
     """
 
     article: EnrichedArticle
@@ -132,6 +134,7 @@ class Pipeline:
 
 def create_app(config: StreamConfig, **app_options: Any) -> Pipeline:
     """One faust.App and the five topics; agents are added by ``pipeline.stream.agents``."""
+    offsets.apply()
     datadir = config.datadir / config.group
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from elasticsearch import ApiError, Elasticsearch
 
@@ -216,17 +216,25 @@ class StreamEnv:
             time.sleep(0.5)
         pytest.fail(f"timed out after {timeout}s waiting for {what}\n{self.worker_logs()}")
 
-    def committed_partitions(self) -> set[tuple[str, int]]:
-        """(topic suffix, partition) pairs the worker group has committed an offset for."""
-        async def go() -> set[tuple[str, int]]:
+    def uncommitted(self) -> dict[tuple[str, int], int]:
+        """Messages past the worker group's committed offset, per (topic suffix, partition)."""
+        async def go() -> dict[tuple[str, int], int]:
             admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+            consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
             await admin.start()
+            await consumer.start()
             try:
-                offsets = await admin.list_consumer_group_offsets(f"{self.prefix}-worker")
+                committed = await admin.list_consumer_group_offsets(f"{self.prefix}-worker")
+                read = [f"{self.prefix}.{t}" for t in ("raw", "clean", "enriched", "alerts")]
+                mine = [TopicPartition(d["topic"], p["partition"])
+                        for d in await admin.describe_topics(read) for p in d["partitions"]]
+                ends = await consumer.end_offsets(mine)
             finally:
+                await consumer.stop()
                 await admin.close()
-            return {(tp.topic.rsplit(".", 1)[-1], tp.partition) for tp, meta in offsets.items()
-                    if meta.offset > 0}
+            done = {tp: max(meta.offset, 0) for tp, meta in committed.items()}
+            return {(tp.topic.rsplit(".", 1)[-1], tp.partition): ends[tp] - done.get(tp, 0)
+                    for tp in mine if ends[tp] > done.get(tp, 0)}
         return asyncio.run(go())
 
     def indexed(self, store: ElasticsearchStore) -> int:

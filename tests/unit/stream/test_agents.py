@@ -18,7 +18,7 @@ from pipeline.models import AlertEvent, AlertRule, Article, DeadLetter, RawArtic
 from pipeline.processing.stages import Stages
 from pipeline.stream.agents import InOrderAcks, StoryBatch, register_agents
 from pipeline.stream.codec import Undecodable
-from pipeline.stream.topics import AnalysedEvent, StreamConfig, create_app
+from pipeline.stream.topics import AnalysedEvent, EnrichedEvent, StreamConfig, create_app
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def _event(value: Any, offset: int) -> Any:
     if isinstance(value, Article):
         value = AnalysedEvent.of(_ANALYSER.analyse(value))
     return SimpleNamespace(key=value.article.id, value=value,
-                           message=SimpleNamespace(offset=offset))
+                           message=SimpleNamespace(offset=offset, partition=0))
 
 
 class _DigestAgent:
@@ -163,6 +163,35 @@ async def test_digest_timer_sends_due_digests_on_an_idle_stream_once(
         assert await story.send_due_digests() == 0
     assert [(a.kind, a.rule) for a in alerts] == [("digest", "digest")]
     assert "digestq:digest" not in story.fired.table
+
+
+async def test_story_snapshots_rise_in_processing_order_not_offset_order(
+        seeds: dict[str, str], tmp_path: Path) -> None:
+    """A message read again after later offsets (a re-read after a drop) makes the newest
+    snapshot of its story: its revision must beat theirs, or Elasticsearch keeps an older
+    story document that does not list the article."""
+    agent = _DigestAgent(tmp_path, AlertRule(name="any", query="pact",
+                                             channels=["jsonl:a.jsonl"]))
+    enriched: list[EnrichedEvent] = []
+
+    async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
+        if isinstance(value, EnrichedEvent):
+            enriched.append(value)
+        return await agent.send(key, value)
+
+    cleaner = Stages([], [], {}, {})
+    a, b, c = (cleaner.clean(RawArticle(url=f"https://{n}.example/pact", source=n,
+                                        text=seeds[key]))
+               for n, key in (("a", "000"), ("b", "001"), ("c", "002")))
+    with agent.patched(), patch.object(agent.app["enriched"], "send", send):
+        await agent.story.process([_event(a, 10), _event(b, 11)])
+        await agent.story.process([_event(c, 5)])  # an earlier offset, assigned last
+        await agent.story.process([_event(a, 10)])  # a replay: nothing new
+    revisions = {e.article.id: e.revision for e in enriched}
+    assert revisions[c.id] > revisions[b.id] > revisions[a.id]
+    assert len({e.story.id for e in enriched}) == 1  # one story: c's snapshot is newest
+    newest = max(enriched, key=lambda e: e.revision)
+    assert set(newest.story.article_ids) == {a.id, b.id, c.id}
 
 
 def test_analysed_event_carries_every_cluster_feature(seeds: dict[str, str]) -> None:
