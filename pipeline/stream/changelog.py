@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 
 logger = logging.getLogger(__name__)
 MAX_BATCH_BYTES = 900_000
+KEY_CACHE = 200_000  # serialised table keys kept (about 100 bytes each)
 
 
 class ChangelogWriter:
@@ -81,13 +82,18 @@ class BulkTable(MutableMapping[str, Any]):
     def __init__(self, table: Any, writer: ChangelogWriter) -> None:
         self.table, self.writer = table, writer
         self.topic = table.changelog_topic
+        self._keys: dict[str, bytes | None] = {}  # serialised keys: most are written again
 
     @property
     def _store(self) -> Any:
         return self.table.data
 
     def _queue(self, key: str, value: Any) -> None:
-        raw_key, _ = self.topic.prepare_key(key, self.table.key_serializer)
+        raw_key = self._keys.get(key)
+        if raw_key is None:
+            if len(self._keys) >= KEY_CACHE:
+                self._keys.clear()
+            raw_key = self._keys[key] = self.topic.prepare_key(key, self.table.key_serializer)[0]
         raw_value = None
         if value is not None:
             raw_value, _ = self.topic.prepare_value(value, self.table.value_serializer)

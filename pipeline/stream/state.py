@@ -26,6 +26,8 @@ import logging
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
+import orjson
+
 logger = logging.getLogger(__name__)
 JOURNAL = "__journal__"
 CHUNK_CHARS = 400_000  # well below the broker's and producer's 1 MB record limit
@@ -113,8 +115,8 @@ class JournaledState(PendingWrites):
     def commit(self) -> None:
         if not (self.pending or self.deleted):
             return
-        journal = json.dumps({"set": self.pending, "del": sorted(self.deleted)},
-                             separators=(",", ":"))
+        journal = orjson.dumps({"set": self.pending, "del": sorted(self.deleted)},
+                              option=orjson.OPT_NON_STR_KEYS).decode()
         previous = self.table.get(JOURNAL)
         self.seq = max(self.seq, previous["seq"] if previous else 0) + 1
         pieces = [journal[i:i + CHUNK_CHARS] for i in range(0, len(journal), CHUNK_CHARS)]
