@@ -187,8 +187,9 @@ def _deliver_agent(pipeline: Pipeline, sink: ElasticsearchSink, notifier: Notifi
     """Alerts not yet in the alert log are delivered concurrently per (rule, channel), each
     recorded as soon as it settled. Batches are delivered side by side (up to
     ``DELIVERIES_IN_FLIGHT``), so a channel that keeps failing for a minute holds up no
-    later alert; their offsets are still acknowledged in order (``InOrderAcks``), as
-    faust's commit check cannot be trusted with gaps."""
+    later alert; their offsets are still acknowledged in order (``InOrderAcks``): an
+    acknowledged offset past an unacknowledged one reads as a dropped message to
+    ``offsets``, which would read the partition again."""
 
     busy: dict[str, asyncio.Event] = {}  # alerts being delivered by a batch in flight
 

@@ -58,15 +58,6 @@ async def seek_to_committed(consumer: AIOKafkaConsumer, skip: Any) -> dict[TP, i
     return committed
 
 
-def unacked_head(consumer: Consumer, tp: TP) -> bool:
-    """True when the lowest acknowledged offset of ``tp`` lies past the next one to commit.
-
-    The next offset to commit is the committed one, or the partition's first offset when
-    nothing was committed (recorded by our seek); committing would skip what lies between.
-    """
-    return held_at(consumer, tp) is not None
-
-
 def held_at(consumer: Consumer, tp: TP) -> int | None:
     """The next offset to commit on ``tp`` if it was skipped while later ones were acked."""
     acked = consumer._acked[tp]
@@ -78,35 +69,33 @@ def held_at(consumer: Consumer, tp: TP) -> int | None:
     return start if start is not None and min(acked) > start else None
 
 
-def reread_if_stalled(consumer: Consumer, tp: TP, now: float) -> None:
-    """Read ``tp`` again from its held offset once it has been held for ``STALL_SECONDS``."""
+def reread_if_stalled(consumer: Consumer, tp: TP, now: float) -> bool:
+    """True if ``tp`` is held at an unacknowledged offset; once it has been held for
+    ``STALL_SECONDS``, the partition is read again from that offset."""
     stalls: dict[TP, float] = consumer.__dict__.setdefault("_newswire_stalls", {})
     offset = held_at(consumer, tp)
     if offset is None:
         stalls.pop(tp, None)
-        return
+        return False
     since = stalls.setdefault(tp, now)
-    if now - since < STALL_SECONDS:
-        return
-    stalls[tp] = now  # at most one seek per period
-    log.warning("offset %d of %s was never processed (dropped in flight): reading %s "
-                "again from it", offset, tp, tp)
-    task = asyncio.ensure_future(_seek(consumer, tp, offset))
-    _rereads.add(task)
-    task.add_done_callback(_rereads.discard)
+    if now - since >= STALL_SECONDS:
+        stalls[tp] = now  # at most one seek per period
+        log.warning("offset %d of %s was never processed (dropped in flight): reading %s "
+                    "again from it", offset, tp, tp)
+        task = asyncio.ensure_future(_seek(consumer, tp, offset))
+        _rereads.add(task)
+        task.add_done_callback(_rereads.discard)
+    return True
 
 
 async def _seek(consumer: Consumer, tp: TP, offset: int) -> None:
     """Seek in the consumer's own thread (faust's ``seek`` calls aiokafka from this one)."""
-    thread: Any = getattr(consumer, "_thread", None)
+    thread: Any = consumer._thread  # type: ignore[attr-defined]
+
+    async def seek_in_thread() -> None:
+        thread._ensure_consumer().seek(tp, offset)
+
     try:
-        if thread is None:
-            await consumer.seek(tp, offset)
-            return
-
-        async def seek_in_thread() -> None:
-            thread._ensure_consumer().seek(tp, offset)
-
         await thread.call_thread(seek_in_thread)
         consumer._read_offset[tp] = offset if offset else None  # as faust's seek does
     except Exception:  # revoked meanwhile: its next owner reads from the committed offset
@@ -125,16 +114,15 @@ def apply() -> None:
         consumer = self.consumer
         offsets = await self.call_thread(seek_to_committed, self._ensure_consumer(),
                                          consumer._is_changelog_tp)
-        # where each partition with nothing committed starts, for the commit check
+        # where each partition reads from now: the commit check's start where none was committed
         consumer._newswire_starts = {  # type: ignore[attr-defined]
             tp: offset for tp, offset in offsets.items()
             if offset is not None and not consumer._is_changelog_tp(tp)}
         return offsets
 
     def new_offset(self: Consumer, tp: TP) -> int | None:
-        if unacked_head(self, tp):
-            reread_if_stalled(self, tp, time.monotonic())
-            return None
+        if reread_if_stalled(self, tp, time.monotonic()):
+            return None  # committing would skip the held offset
         return original_new_offset(self, tp)
 
     async def no_gap(self: Consumer, tp: TP, offset_from: int, offset_to: int) -> None:
