@@ -73,7 +73,7 @@ def run_case(kind: str) -> dict[str, float]:
     """Child process: ingest one archive in-process, report rate and peak RSS."""
     import asyncio
 
-    from pipeline.config import load_settings
+    from pipeline.config.settings import load_settings
     from pipeline.runtime.embedded import EmbeddedRuntime
     from pipeline.sources.archive import read_archive
 

@@ -31,7 +31,7 @@ from unittest import mock
 import yaml
 
 from evaluation.paths import eval_dir
-from pipeline.config import load_settings
+from pipeline.config.settings import load_settings
 from pipeline.models import RawArticle
 from pipeline.runtime.embedded import EmbeddedRuntime
 from tests.fixtures.servers import WebhookServer
@@ -110,9 +110,9 @@ def kafka_rules(url: str) -> str:
 def kafka(n: int = KAFKA_ARTICLES, pace: float = KAFKA_PACE) -> dict[str, float]:
     """Paced articles through a real worker subprocess; produce → signed webhook receipt."""
     from benchmarks import distributed
-    from pipeline.runtime.distributed import RawProducer, stream_config
+    from pipeline.notify.webhook import SIGNATURE_HEADER, verify
     from pipeline.runtime.embedded import raw_id
-    from pipeline.sinks.notify.webhook import SIGNATURE_HEADER, verify
+    from pipeline.runtime.kafka.worker import RawProducer, stream_config
 
     rng, vocab = random.Random(6), vocabulary()
     secret = os.environ.setdefault(SECRET_ENV, "bench-secret")  # the worker inherits it

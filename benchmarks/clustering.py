@@ -41,9 +41,9 @@ from typing import Any
 
 from benchmarks.synthetic import NewsStream
 from pipeline.models import Article
-from pipeline.processing.cluster import StoryClusterer, prepare_features
-from pipeline.processing.features import Features
-from pipeline.storage.sqlite_store import SqliteStore
+from pipeline.processing.cluster.clusterer import StoryClusterer, prepare_features
+from pipeline.processing.cluster.features import Features
+from pipeline.storage.sqlite.store import SqliteStore
 
 
 def _sizes(name: str, default: str) -> tuple[int, ...]:

@@ -73,7 +73,7 @@ def cleanable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Only what becomes an article (poison goes to the dead topic, never searchable)."""
     from pipeline.errors import PoisonInputError
     from pipeline.models import RawArticle
-    from pipeline.processing.clean import Cleaner
+    from pipeline.processing.clean.cleaner import Cleaner
 
     cleaner, out = Cleaner(), []
     for rec in records:
@@ -112,7 +112,7 @@ class Bench:
     """One setup: config, prefix, worker processes, producer and the ES poller."""
 
     def __init__(self, tmp: Path, roles: list[str]) -> None:
-        from pipeline.config import load_settings
+        from pipeline.config.settings import load_settings
 
         self.prefix = "nwbench-" + uuid.uuid4().hex[:8]
         config = tmp / "config"
@@ -137,7 +137,7 @@ class Bench:
     def close(self) -> None:
         from elasticsearch import Elasticsearch
 
-        from pipeline.storage.elasticsearch_store import IndexNames, drop
+        from pipeline.storage.elasticsearch.store import IndexNames, drop
         for proc in self.workers:
             proc.terminate()
         for proc in self.workers:
@@ -166,8 +166,8 @@ class Bench:
                   timeout: float = 600) -> None:
         """Produce ``records`` (at ``rate``/s, or at once) while polling ES until all show."""
         from pipeline.models import RawArticle
-        from pipeline.runtime.distributed import RawProducer, stream_config
         from pipeline.runtime.embedded import raw_id
+        from pipeline.runtime.kafka.worker import RawProducer, stream_config
 
         raws = [RawArticle.model_validate(r) for r in records]
         ids = {raw_id(r) for r in raws}
@@ -187,7 +187,7 @@ class Bench:
     async def _poll(self, ids: set[str], timeout: float) -> None:
         from elasticsearch import AsyncElasticsearch
 
-        from pipeline.storage.elasticsearch_store import IndexNames
+        from pipeline.storage.elasticsearch.store import IndexNames
         names = IndexNames(self.prefix)
         client = AsyncElasticsearch(ELASTICSEARCH, request_timeout=30)
         deadline = time.monotonic() + timeout

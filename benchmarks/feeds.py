@@ -58,7 +58,7 @@ async def _bench(base_port: int, data: Path) -> list[tuple[str, dict[str, float]
     from pipeline.sources.feeds import Poller
     from pipeline.sources.http import HttpPolicy
     from pipeline.sources.scheduler import FeedScheduler
-    from pipeline.storage.sqlite_store import SqliteStore
+    from pipeline.storage.sqlite.store import SqliteStore
 
     feeds = [FeedSource(url=f"http://127.0.1.{n % HOSTS + 1}:{base_port}/f/{n}.xml")
              for n in range(FEEDS)]

@@ -75,7 +75,7 @@ def _timings(search: Callable[[str], object], repeat: int = 5) -> dict[str, floa
 
 
 def sqlite_rows() -> list[tuple[str, dict[str, float]]]:
-    from pipeline.storage.sqlite_store import SqliteStore
+    from pipeline.storage.sqlite.store import SqliteStore
 
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteStore(Path(tmp) / "bench.db")
@@ -96,7 +96,7 @@ def sqlite_rows() -> list[tuple[str, dict[str, float]]]:
 def elasticsearch_rows(url: str = "http://127.0.0.1:9200") -> list[tuple[str, dict[str, float]]]:
     from elasticsearch import Elasticsearch, helpers
 
-    from pipeline.storage.elasticsearch_store import (
+    from pipeline.storage.elasticsearch.store import (
         ElasticsearchStore,
         IndexNames,
         article_doc,

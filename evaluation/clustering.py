@@ -10,7 +10,7 @@ kinds in 20 invented places, template sentences shared by every event of a kind;
 Each dataset is streamed through a fresh ``StoryClusterer`` in ``published`` order: dated
 articles are sorted (stably) into the positions dated articles hold in the file, undated
 ones keep their file position, stay undated and arrive (``fetched``) at the stream clock.
-Text is cleaned with ``pipeline.processing.clean.Cleaner`` when that module exists, as the
+Text is cleaned with ``pipeline.processing.clean.cleaner.Cleaner`` when that module exists, as the
 pipeline would. Prints pairwise precision / recall / F1 and B-cubed F1 per dataset, articles
 per second, the recall ceiling of the window (pairs of a gold story more than ``window``
 apart in arrival, with no article of it between, cannot be joined online), and a batch
@@ -39,7 +39,7 @@ from pydantic import ValidationError
 from evaluation.paths import eval_dir
 from pipeline.errors import PoisonInputError
 from pipeline.models import Article
-from pipeline.processing.cluster import StoryClusterer
+from pipeline.processing.cluster.clusterer import StoryClusterer
 
 DATASETS = ("gva_incidents", "ecbplus", "synthetic")
 SYNTHETIC = "synthetic"  # generated, not read from the eval directory
@@ -114,7 +114,7 @@ def _parse(value: str) -> datetime:
 def _cleaner() -> Callable[[dict[str, Any], datetime | None, datetime], Article] | None:
     try:
         from pipeline.models import RawArticle
-        from pipeline.processing.clean import Cleaner
+        from pipeline.processing.clean.cleaner import Cleaner
     except ImportError:
         return None
     cleaner = Cleaner()

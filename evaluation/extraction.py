@@ -25,8 +25,8 @@ from pathlib import Path
 from evaluation.paths import eval_dir
 from pipeline.errors import PoisonInputError
 from pipeline.models import RawArticle
-from pipeline.processing.clean import Cleaner
-from pipeline.processing.extract import decode_html
+from pipeline.processing.clean.cleaner import Cleaner
+from pipeline.processing.clean.extract import decode_html
 
 DEFAULT_EVAL_DIR = eval_dir()
 _TOKEN = re.compile(r"\w+")

@@ -1,5 +1,5 @@
 """``python -m pipeline`` runs the ``newswire`` command line."""
 
-from pipeline.cli import main
+from pipeline.cli.app import main
 
 main()

@@ -23,9 +23,9 @@ from pipeline.models import (
     TopicMatch,
 )
 from pipeline.processing.alerts import AlertMatcher
-from pipeline.processing.clean import Cleaner
-from pipeline.processing.cluster import StoryClusterer, prepare_features
-from pipeline.processing.features import Features
+from pipeline.processing.clean.cleaner import Cleaner
+from pipeline.processing.cluster.clusterer import StoryClusterer, prepare_features
+from pipeline.processing.cluster.features import Features
 from pipeline.processing.tag import Tagger, TopicRule, document_of
 from pipeline.query.analysis import fold
 from pipeline.query.matcher import Document

@@ -21,17 +21,17 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from pipeline import metrics
-from pipeline.config import Settings
+from pipeline.config.settings import Settings
 from pipeline.errors import PoisonInputError
 from pipeline.identity import article_id
 from pipeline.models import AlertEvent, DeadLetter, FeedSource, RawArticle
-from pipeline.processing.source_junk import SourceJunk, junk_source
+from pipeline.notify.notifier import Notifier
+from pipeline.processing.clean.source_junk import SourceJunk, junk_source
 from pipeline.processing.stages import Analysed, Stages
 from pipeline.processing.tag import TopicRule
-from pipeline.sinks.notify import Notifier
 from pipeline.sources.feeds import Poller
 from pipeline.sources.scheduler import FeedScheduler
-from pipeline.storage.sqlite_store import SqliteStore
+from pipeline.storage.sqlite.store import SqliteStore
 
 logger = logging.getLogger(__name__)
 POOL_MIN = 16  # smaller batches are cleaned inline (a live poll round is usually small)

@@ -28,7 +28,7 @@ from pipeline.sources.safety import AddressGuard
 from pipeline.sources.schedule import Bounds, feed_hint, server_hint
 
 if TYPE_CHECKING:
-    from pipeline.config import Settings
+    from pipeline.config.settings import Settings
 
 __all__ = ["FeedResult", "Poller", "record_failure", "record_success"]
 

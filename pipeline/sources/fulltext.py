@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from pipeline.models import FeedSource, RawArticle
-from pipeline.processing.extract import decode_html
+from pipeline.processing.clean.extract import decode_html
 from pipeline.sources.errors import FeedError
 from pipeline.sources.http import Fetcher
 

@@ -31,7 +31,7 @@ from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pipeline import metrics
-from pipeline.config import Settings
+from pipeline.config.settings import Settings
 from pipeline.errors import QuerySyntaxError
 from pipeline.models import Story
 from pipeline.web.highlight import marked, plain, safe_href

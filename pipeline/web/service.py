@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from pipeline.config import Settings
+from pipeline.config.settings import Settings
 from pipeline.models import AlertEvent, Story
 from pipeline.query.filters import compose, quoted
 from pipeline.storage.base import SearchHit

@@ -22,10 +22,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from elasticsearch import ApiError, Elasticsearch
 
-from pipeline.config import Settings, load_settings
+from pipeline.config.settings import Settings, load_settings
 from pipeline.models import DeadLetter, RawArticle
-from pipeline.runtime.distributed import ensure_topics, ingest_to_kafka, stream_config
-from pipeline.storage.elasticsearch_store import ElasticsearchStore, IndexNames, drop
+from pipeline.runtime.kafka.worker import ensure_topics, ingest_to_kafka, stream_config
+from pipeline.storage.elasticsearch.store import ElasticsearchStore, IndexNames, drop
 from tests.conftest import IN_CI, REPO, stop_process
 
 KAFKA = os.environ.get("NEWSWIRE_KAFKA", "127.0.0.1:9092")

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from pipeline.models import AlertEvent
-from pipeline.sinks.notify.webhook import SIGNATURE_HEADER, verify
+from pipeline.notify.webhook import SIGNATURE_HEADER, verify
 from tests.conftest import newswire
 from tests.fixtures.servers import Received, SmtpServer, WebhookServer, free_port
 from tests.integration.conftest import RULES, StreamEnv

@@ -18,7 +18,7 @@ import pytest
 from pipeline.models import RawArticle
 from pipeline.runtime.embedded import EmbeddedRuntime
 from pipeline.storage.base import SearchStore
-from pipeline.storage.sqlite_store import SqliteStore
+from pipeline.storage.sqlite.store import SqliteStore
 from tests.conftest import newswire
 from tests.fixtures.corpus import corpus
 from tests.integration.conftest import StreamEnv

@@ -16,8 +16,8 @@ from pipeline.models import RawArticle, Story
 from pipeline.processing.stages import Enriched, Stages
 from pipeline.processing.tag import document_of
 from pipeline.query.matcher import matches
-from pipeline.sinks.elasticsearch import ElasticsearchSink
-from pipeline.storage.elasticsearch_store import (
+from pipeline.storage.elasticsearch.sink import ElasticsearchSink
+from pipeline.storage.elasticsearch.store import (
     ElasticsearchStore,
     IndexNames,
     drop,

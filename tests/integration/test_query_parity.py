@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from elasticsearch import AsyncElasticsearch, Elasticsearch
 
-from pipeline.config import load_settings
+from pipeline.config.settings import load_settings
 from pipeline.models import EnrichedArticle, RawArticle
 from pipeline.processing.stages import Stages
 from pipeline.processing.tag import document_of
 from pipeline.query.matcher import matches
-from pipeline.sinks.elasticsearch import ElasticsearchSink
-from pipeline.storage.elasticsearch_store import ElasticsearchStore, IndexNames, install
-from pipeline.storage.sqlite_store import SqliteStore
+from pipeline.storage.elasticsearch.sink import ElasticsearchSink
+from pipeline.storage.elasticsearch.store import ElasticsearchStore, IndexNames, install
+from pipeline.storage.sqlite.store import SqliteStore
 from tests.conftest import REPO, SHARED
 from tests.fixtures.corpus import corpus
 
@@ -85,7 +85,7 @@ def sqlite_store(articles: list[EnrichedArticle], tmp_path_factory: pytest.TempP
 def es_store(articles: list[EnrichedArticle], es_url: str) -> ElasticsearchStore:
     names = IndexNames("nwtest-parity")
     client = Elasticsearch(es_url)
-    from pipeline.storage.elasticsearch_store import drop
+    from pipeline.storage.elasticsearch.store import drop
     drop(client, names)
     install(client, names)
 

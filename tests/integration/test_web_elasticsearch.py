@@ -9,14 +9,14 @@ import pytest
 from elasticsearch import Elasticsearch, helpers
 from fastapi.testclient import TestClient
 
-from pipeline.config import load_settings
-from pipeline.storage.elasticsearch_store import (
+from pipeline.config.settings import load_settings
+from pipeline.storage.elasticsearch.store import (
     ElasticsearchStore,
     IndexNames,
     article_doc,
     install,
 )
-from pipeline.storage.sqlite_store import SqliteStore
+from pipeline.storage.sqlite.store import SqliteStore
 from pipeline.web.app import create_app
 from tests.unit.web.conftest import ARTICLES, story_of
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import yaml
 
-from pipeline.cli import app as cli
-from pipeline.cli_web import TOKEN_ENV
-from pipeline.config import _ENV, load_settings
-from pipeline.runtime.setup import KIBANA_FILE, ndjson
-from pipeline.storage.elasticsearch_store import KINDS, TEMPLATE_DIR, IndexNames
+from pipeline.cli.app import app as cli
+from pipeline.cli.web import TOKEN_ENV
+from pipeline.config.settings import _ENV, load_settings
+from pipeline.storage.elasticsearch.kibana import KIBANA_FILE, ndjson
+from pipeline.storage.elasticsearch.store import KINDS, TEMPLATE_DIR, IndexNames
 from tests.conftest import REPO
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -106,7 +106,7 @@ def test_app_services_use_real_settings_and_commands() -> None:
         if command[0] == "newswire":
             assert command[1] in commands, f"{name} runs `newswire {command[1]}`: no such command"
         else:
-            assert command[:3] == ["python", "-m", "pipeline.runtime.setup"]
+            assert command[:3] == ["python", "-m", "pipeline.storage.elasticsearch.kibana"]
         for dep in service.get("depends_on", {}):
             assert dep in SERVICES
     assert host_port("web", 8000) == 8000
@@ -127,7 +127,8 @@ def test_kibana_saved_objects_are_generated_from_the_topics() -> None:
     settings = load_settings(REPO / "config", env={})
     assert KIBANA_FILE.read_text(encoding="utf-8") == ndjson(settings.topics, settings.rules), (
         "config/kibana/newswire.ndjson is stale: run "
-        "`python -m pipeline.runtime.setup --write-kibana config/kibana/newswire.ndjson`")
+        "`python -m pipeline.storage.elasticsearch.kibana "
+        "--write-kibana config/kibana/newswire.ndjson`")
     objects = [json.loads(line) for line in KIBANA_FILE.read_text().splitlines()]
     by_id = {o["id"]: o for o in objects}
     view = by_id["newswire-articles"]
@@ -146,7 +147,7 @@ def test_kibana_saved_objects_are_generated_from_the_topics() -> None:
 
 
 def test_kibana_has_a_saved_search_per_alert_rule_with_index_field_names() -> None:
-    from pipeline.runtime.setup import kibana_query
+    from pipeline.storage.elasticsearch.kibana import kibana_query
 
     assert kibana_query("ukraine AND topic:security-pacts") == "ukraine AND topics:security-pacts"
     text = KIBANA_FILE.read_text(encoding="utf-8")

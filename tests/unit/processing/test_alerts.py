@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pipeline.config import Settings, load_settings
+from pipeline.config.settings import Settings, load_settings
 from pipeline.models import AlertEvent, AlertRule, EnrichedArticle, RawArticle, Story
 from pipeline.processing.alerts import AlertMatcher, period_start
 from pipeline.runtime.embedded import EmbeddedRuntime

@@ -15,14 +15,14 @@ from typing import Any
 import feedparser
 import pytest
 
-from pipeline.config import Settings
+from pipeline.config.settings import Settings
 from pipeline.models import FeedSource, RawArticle
 from pipeline.runtime.embedded import EmbeddedRuntime
 from pipeline.sources.feeds import Poller
 from pipeline.sources.http import HttpPolicy
 from pipeline.sources.safety import AddressGuard
 from pipeline.sources.scheduler import FeedScheduler, RoundReport
-from pipeline.storage.sqlite_store import SqliteStore
+from pipeline.storage.sqlite.store import SqliteStore
 from tests.conftest import SHARED, require_path
 from tests.unit.sources.farm import LAUGHS, Farm, rss, serve
 

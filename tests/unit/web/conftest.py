@@ -11,9 +11,9 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from pipeline.config import Settings, load_settings
+from pipeline.config.settings import Settings, load_settings
 from pipeline.models import AlertEvent, EnrichedArticle, Story
-from pipeline.storage.sqlite_store import SqliteStore
+from pipeline.storage.sqlite.store import SqliteStore
 from pipeline.web.app import create_app
 
 T0 = datetime(2024, 6, 13, tzinfo=UTC)

@@ -6,8 +6,8 @@ import re
 
 from fastapi.testclient import TestClient
 
-from pipeline.config import Settings
-from pipeline.storage.sqlite_store import SqliteStore
+from pipeline.config.settings import Settings
+from pipeline.storage.sqlite.store import SqliteStore
 from pipeline.web.app import create_app
 from tests.unit.web.conftest import FEED
 

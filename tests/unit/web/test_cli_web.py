@@ -6,9 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.config import Settings
-from pipeline.storage.sqlite_store import SqliteStore
+from pipeline.cli.app import app
+from pipeline.config.settings import Settings
+from pipeline.storage.sqlite.store import SqliteStore
 
 
 def cli(settings: Settings, *args: str) -> tuple[int, str]:

@@ -12,8 +12,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from pipeline.config import load_settings
-from pipeline.storage.sqlite_store import SqliteStore
+from pipeline.config.settings import load_settings
+from pipeline.storage.sqlite.store import SqliteStore
 from pipeline.web.app import create_app
 from tests.unit.web.conftest import ARTICLES, story_of
 

@@ -1,0 +1,262 @@
+"""``newswire alerts``: alert rules (config/alerts.yaml of --config) and the alerts that fired.
+
+    newswire alerts add NAME --query Q [--channel SPEC]... [--mode new|update|digest]
+    newswire alerts list [--json]          the rules
+    newswire alerts remove NAME
+    newswire alerts log [--json]           every alert: state, and the reason if dead-lettered
+    newswire alerts test QUERY [--json]    recent stories that would have fired
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.table import Table
+
+from pipeline.cli.common import settings
+from pipeline.errors import QuerySyntaxError
+from pipeline.models import AlertEvent, AlertRule, EnrichedArticle, Story
+from pipeline.notify.spec import ChannelError, validate
+from pipeline.processing.alerts import unmet_condition
+from pipeline.query.parser import compile_query
+
+alerts_app = typer.Typer(help="Alert rules and the alerts that fired.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
+HEADER = ("# Alert rules: see README (Alerts). Edited by `newswire alerts add/remove`; "
+          "comments above `rules:` are kept.\n")
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    from pipeline.cli.app import err
+
+    err.print(f"[red]error:[/red] {message}", markup=True)
+    return typer.Exit(code)
+
+
+def _alerts_file(ctx: typer.Context) -> Path:
+    return settings(ctx).config_dir / "alerts.yaml"
+
+
+def _read(path: Path) -> tuple[str, dict[str, Any]]:
+    """(leading comment block, the YAML mapping) of alerts.yaml."""
+    if not path.exists():
+        return HEADER, {"rules": []}
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    header = "".join(ln + "\n" for ln in lines[:next(
+        (i for i, ln in enumerate(lines) if not ln.startswith("#")), len(lines))])
+    data = yaml.safe_load(text) or {}
+    data.setdefault("rules", [])
+    return header or HEADER, data
+
+
+def _write(path: Path, header: str, data: dict[str, Any]) -> None:
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(header + body, encoding="utf-8")
+    tmp.replace(path)
+
+
+def check_rule(values: dict[str, Any]) -> AlertRule:
+    """A rule from user input, or a typer.Exit with what is wrong and how to fix it."""
+    try:
+        rule = AlertRule.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in exc.errors())
+        raise _fail(f"invalid rule: {problems}") from exc
+    try:
+        compile_query(rule.query)
+    except QuerySyntaxError as exc:
+        raise _fail(f"invalid --query {rule.query!r}: {exc}") from exc
+    for spec in rule.channels:
+        try:
+            validate(spec)
+        except ChannelError as exc:
+            raise _fail(str(exc)) from exc
+    return rule
+
+
+@alerts_app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Rule name: letters, digits, . _ -")],
+    query: Annotated[str, typer.Option("--query", "-q", help='Lucene syntax, e.g. '
+                                       '\'ukraine AND "security agreement"\'')],
+    channel: Annotated[list[str] | None, typer.Option(
+        "--channel", "-c", help="console, jsonl:PATH, webhook:URL, slack:URL, email:ADDRESS, "
+        "atom[:PATH]; repeat for several (default console)")] = None,
+    mode: Annotated[str, typer.Option(help="new (once per story), update (again when the "
+                                      "story grows), digest (one message per period)")] = "new",
+    description: Annotated[str | None, typer.Option(help="What the rule watches.")] = None,
+    min_sources: Annotated[int, typer.Option(help="Fire once the story has this many "
+                                             "sources.")] = 1,
+    topic: Annotated[list[str] | None, typer.Option(help="Require one of these topics.")] = None,
+    language: Annotated[list[str] | None, typer.Option(help="Require one of these article "
+                                                       "languages (e.g. en).")] = None,
+    grow_by: Annotated[int, typer.Option(help="update: new sources to fire again.")] = 2,
+    throttle: Annotated[str, typer.Option(help="update: at most once per (30m, 1h, 1d).")] =
+    "1h",
+    digest_every: Annotated[str, typer.Option(help="digest: hourly or daily.")] = "daily",
+    digest_at: Annotated[str, typer.Option(help="digest: daily time HH:MM UTC.")] = "08:00",
+    secret_env: Annotated[str | None, typer.Option(
+        help="Environment variable holding the HMAC key for webhook channels.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite a rule of that "
+                                          "name.")] = False,
+) -> None:
+    """Add an alert rule to config/alerts.yaml. Example: newswire alerts add pact
+    --query 'ukraine AND topic:security-pacts' --channel console --channel jsonl:a.jsonl"""
+    values: dict[str, Any] = {"name": name, "query": query, "channels": channel or ["console"],
+                              "mode": mode, "description": description,
+                              "min_sources": min_sources, "topics": topic or [],
+                              "languages": language or [], "grow_by": grow_by,
+                              "throttle": throttle, "digest_every": digest_every,
+                              "digest_at": digest_at, "secret_env": secret_env}
+    rule = check_rule(values)
+    path = _alerts_file(ctx)
+    header, data = _read(path)
+    rules = [r for r in data["rules"] if isinstance(r, dict)]
+    if any(r.get("name") == name for r in rules) and not replace:
+        raise _fail(f"a rule named {name!r} exists in {path}: pick another name or --replace")
+    record = rule.model_dump(mode="json", exclude_defaults=True)
+    record["channels"] = rule.channels
+    data["rules"] = [r for r in rules if r.get("name") != name] + [record]
+    _write(path, header, data)
+    typer.echo(f"added rule {name} ({rule.mode}) to {path}")
+
+
+@alerts_app.command("list")
+def list_rules(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """The alert rules: name, mode, query, channels, conditions. Example: newswire alerts
+    list --json"""
+    from pipeline.cli.app import _dump, console
+
+    rules = settings(ctx).rules
+    if as_json:
+        _dump({"rules": [r.model_dump(mode="json") for r in rules]})
+        return
+    table = Table("name", "mode", "query", "channels", "conditions")
+    for r in rules:
+        cond = [f"min_sources {r.min_sources}"] if r.min_sources > 1 else []
+        cond += [f"topics {','.join(r.topics)}"] if r.topics else []
+        cond += [f"languages {','.join(r.languages)}"] if r.languages else []
+        table.add_row(r.name, r.mode, r.query, "\n".join(r.channels), "; ".join(cond))
+    console.print(table if rules else "no alert rules")
+
+
+@alerts_app.command("remove")
+def remove(ctx: typer.Context,
+           name: Annotated[str, typer.Argument(help="The rule's name (see alerts list).")]
+           ) -> None:
+    """Remove an alert rule from config/alerts.yaml. Example: newswire alerts remove pact"""
+    path = _alerts_file(ctx)
+    header, data = _read(path)
+    rules = [r for r in data["rules"] if isinstance(r, dict)]
+    if not any(r.get("name") == name for r in rules):
+        known = ", ".join(str(r.get("name")) for r in rules) or "none"
+        raise _fail(f"no rule named {name!r} in {path} (rules: {known})", code=1)
+    data["rules"] = [r for r in rules if r.get("name") != name]
+    _write(path, header, data)
+    typer.echo(f"removed rule {name} from {path}")
+
+
+def log_record(e: AlertEvent) -> dict[str, Any]:
+    return {"rule": e.rule, "story_id": e.story_id, "event": e.event, "kind": e.kind,
+            "article_id": e.article_id, "headline": e.headline, "fired": e.fired.isoformat(),
+            "channel": e.channel, "state": e.state, "error": e.error,
+            "dead_lettered": e.state == "failed", "attempts": e.attempts,
+            "stories": [s.story_id for s in e.stories]}
+
+
+@alerts_app.command("log")
+def alerts_log(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    backend: Annotated[str | None, typer.Option("--backend", help="embedded or kafka")] = None,
+) -> None:
+    """The alerts that fired: rule, story, event, time, channel, delivery state, and for a
+    dead-lettered delivery its reason. Example: newswire alerts log --json"""
+    from pipeline.cli.app import _dump, _store, console
+
+    records = [log_record(e) for e in _store(settings(ctx, backend)).alert_log()]
+    if as_json:
+        _dump({"alerts": records})
+        return
+    table = Table("fired", "rule", "story", "event", "headline", "channel", "state")
+    for r in records:
+        state = "dead-lettered" if r["dead_lettered"] else r["state"]
+        table.add_row(r["fired"][:19], r["rule"], r["story_id"], r["event"], r["headline"],
+                      r["channel"], state)
+    console.print(table if records else "no alerts yet")
+    for r in (r for r in records if r["dead_lettered"]):
+        console.print(f"dead-lettered: {r['rule']} story {r['story_id']} ({r['event']}) on "
+                      f"{r['channel']}: {r['error']}", markup=False, highlight=False,
+                      soft_wrap=True)
+
+
+def _article(store: Any, hit: Any) -> EnrichedArticle:
+    finder = getattr(store, "article", None)
+    found = finder(hit.id) if finder else None
+    return found or EnrichedArticle(id=hit.id, url=hit.url, title=hit.title, text="",
+                                    source=hit.source, published=hit.published,
+                                    topics=hit.topics, story_id=hit.story_id)
+
+
+@alerts_app.command("test")
+def test(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="Lucene syntax, as in a rule.")],
+    min_sources: Annotated[int, typer.Option(help="As the rule condition.")] = 1,
+    topic: Annotated[list[str] | None, typer.Option(help="As the rule condition.")] = None,
+    language: Annotated[list[str] | None, typer.Option(help="As the rule condition.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Most recent stories to show.")] = 20,
+    as_json: JsonOpt = False,
+    backend: Annotated[str | None, typer.Option("--backend", help="embedded or kafka")] = None,
+) -> None:
+    """Which recent stories in the store would have fired for QUERY (and the conditions).
+    Example: newswire alerts test 'ukraine AND topic:security-pacts' --min-sources 2"""
+    from pipeline.cli.app import _dump, _store, console
+
+    rule = check_rule({"name": "test", "query": query, "min_sources": min_sources,
+                       "topics": topic or [], "languages": language or []})
+    store = _store(settings(ctx, backend))
+    try:
+        hits = store.search(query, limit=max(200, limit * 10))
+    except QuerySyntaxError as exc:
+        raise _fail(f"invalid query {query!r}: {exc}") from exc
+    by_story: dict[str, Any] = {}
+    for hit in sorted(hits, key=lambda h: (h.published is None, h.published)):
+        by_story.setdefault(hit.story_id, hit)
+    stories: list[dict[str, Any]] = []
+    for story_id, hit in by_story.items():
+        story = _story(store, story_id, hit)
+        why = unmet_condition(rule, _article(store, hit), story)
+        stories.append({"story_id": story.id, "headline": story.headline,
+                        "sources": len(set(story.sources)), "first_match": hit.id,
+                        "first_match_title": hit.title, "last_seen": story.last_seen.isoformat(),
+                        "would_fire": why is None, "why_not": why})
+    stories = sorted(stories, key=lambda s: s["last_seen"], reverse=True)[:limit]
+    if as_json:
+        _dump({"query": query, "stories": stories})
+        return
+    table = Table("story", "headline", "sources", "first match", "would fire")
+    for s in stories:
+        table.add_row(s["story_id"], s["headline"], str(s["sources"]), s["first_match_title"],
+                      "yes" if s["would_fire"] else f"no: {s['why_not']}")
+    console.print(table if stories else "no stored story matches")
+
+
+def _story(store: Any, story_id: str, hit: Any) -> Story:
+    finder = getattr(store, "story", None)
+    found = finder(story_id) if finder else next(
+        (s for s in store.stories() if s.id == story_id), None)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    when = hit.published or EnrichedArticle.model_fields["fetched"].get_default(
+        call_default_factory=True)
+    return Story(id=story_id, headline=hit.title, headline_article=hit.id, article_ids=[hit.id],
+                 sources=[hit.source], topics=hit.topics, first_seen=when, last_seen=when)

@@ -1,0 +1,160 @@
+"""Alert channels behind one ``Notifier``; both runtimes deliver through it.
+
+    Notifier.deliver(event)        one event, retried per the policy; raises DeliveryError
+    Notifier.deliver_all(events)   every event, concurrently per (rule, channel), each within
+                                   its deadline; sets state delivered / failed + the reason
+
+Channel specs and their formats: ``spec`` (console, jsonl, webhook, slack, email, atom).
+The runtime records each state: a pending alert is retried after a restart, a failed one
+is dead-lettered with its reason (``newswire alerts log``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import httpx
+
+from pipeline.config.alerts import (
+    ChannelSettings,
+    RetryPolicy,
+    SmtpSettings,
+    build_channel_settings,
+    load_channel_settings,
+)
+from pipeline.models import AlertEvent, AlertRule
+from pipeline.notify.atom import atom_feed, write_atom
+from pipeline.notify.email import send_email
+from pipeline.notify.render import payload, render, slack_payload
+from pipeline.notify.spec import (
+    ChannelError,
+    DeliveryError,
+    DeliveryRejected,
+    split,
+    validate,
+)
+from pipeline.notify.webhook import post_json, with_retries
+
+if TYPE_CHECKING:
+    from pipeline.config.settings import Settings
+
+__all__ = ["ChannelError", "ChannelSettings", "DeliveryError", "DeliveryRejected", "Notifier",
+           "RetryPolicy", "SmtpSettings", "atom_feed", "build_channel_settings", "render"]
+logger = logging.getLogger(__name__)
+
+
+class Notifier:
+    """Delivers alert events to the channel each names."""
+
+    def __init__(self, base_dir: Path, out: TextIO | None = None,
+                 client: httpx.AsyncClient | None = None, *,
+                 rules: Iterable[AlertRule] = (), channels: ChannelSettings | None = None) -> None:
+        self.base_dir = base_dir
+        self.out = out or sys.stdout
+        self.rules = {rule.name: rule for rule in rules}
+        self.channels = channels or build_channel_settings(self.rules.values(), {})
+        self._client = client
+        self._own_client: httpx.AsyncClient | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, out: TextIO | None = None,
+                      client: httpx.AsyncClient | None = None,
+                      env: Mapping[str, str] | None = None) -> Notifier:
+        """With the rules' secrets and the SMTP server of ``config/alerts.yaml``."""
+        channels = load_channel_settings(settings.config_dir, settings.rules,
+                                         dict(os.environ) if env is None else env)
+        return cls(settings.data_dir, out=out, client=client, rules=settings.rules,
+                   channels=channels)
+
+    @staticmethod
+    def validate(spec: str) -> str:
+        return validate(spec)
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is not None:
+            return self._client
+        if self._own_client is None:
+            self._own_client = httpx.AsyncClient(follow_redirects=False)
+        return self._own_client
+
+    async def aclose(self) -> None:
+        if self._own_client is not None:
+            await self._own_client.aclose()
+            self._own_client = None
+
+    def _path(self, target: str) -> Path:
+        return Path(target) if Path(target).is_absolute() else self.base_dir / target
+
+    async def deliver(self, event: AlertEvent) -> None:
+        """Send one event (with retries for network channels); raise if it did not go."""
+        kind, target = split(event.channel)
+        policy = self.channels.delivery
+        if kind == "console":
+            print(render(event), file=self.out, flush=True)
+        elif kind == "jsonl":
+            path = self._path(target)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write(event.model_dump_json(exclude={"state", "error", "attempts"}) + "\n")
+        elif kind in ("webhook", "slack"):
+            missing = self.channels.missing_for(event.rule, event.channel)
+            if missing:
+                raise DeliveryRejected(f"webhook secret: environment variable {missing} is "
+                                       "not set (the rule names it; not sending unsigned)")
+            secret = self.channels.secret_for(event.rule, event.channel)
+            data = payload(event) if kind == "webhook" else slack_payload(event)
+            await post_json(self.client, target, data, event, policy,
+                            secret.get_secret_value() if secret else None)
+        elif kind == "email":
+            password = self.channels.smtp_password
+            await with_retries(policy, lambda: send_email(
+                self.channels.smtp, password.get_secret_value() if password else None, event),
+                event)
+        elif kind == "atom":
+            path = self._path(target or f"alerts/{event.rule}.atom")
+            write_atom(path, self.rules.get(event.rule) or event.rule, event)
+        else:
+            raise ChannelError(f"unknown alert channel {event.channel!r}")
+
+    async def _deliver_recorded(self, event: AlertEvent) -> AlertEvent:
+        try:
+            await asyncio.wait_for(self.deliver(event), self.channels.delivery.deadline)
+            event.state, event.error = "delivered", None
+        except TimeoutError:
+            event.state = "failed"
+            event.error = f"timeout: not delivered within {self.channels.delivery.deadline:g}s"
+        except Exception as exc:  # noqa: BLE001 - any channel failure is recorded
+            event.state, event.error = "failed", f"{type(exc).__name__}: {exc}"
+        if event.state == "failed":
+            logger.warning("alert dead-lettered rule=%s story=%s channel=%s error=%s",
+                           event.rule, event.story_id, event.channel, event.error)
+        return event
+
+    async def deliver_all(
+        self, events: Iterable[AlertEvent],
+        on_done: Callable[[AlertEvent], Awaitable[None]] | None = None,
+    ) -> list[AlertEvent]:
+        """Deliver every event; (rule, channel) groups run concurrently, in order within a
+        group, so a slow or failing channel holds up no other channel or rule. ``on_done``
+        sees each event as soon as it is settled (to record it before the others end)."""
+        groups: dict[tuple[str, str], list[AlertEvent]] = {}
+        for event in events:
+            groups.setdefault((event.rule, event.channel), []).append(event)
+
+        async def run(group: list[AlertEvent]) -> list[AlertEvent]:
+            settled = []
+            for event in group:
+                settled.append(await self._deliver_recorded(event))
+                if on_done is not None:
+                    await on_done(event)
+            return settled
+
+        done = await asyncio.gather(*(run(g) for g in groups.values()))
+        return [event for group in done for event in group]

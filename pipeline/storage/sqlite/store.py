@@ -1,0 +1,349 @@
+"""The embedded store: state, full-text index, stories and alerts in one SQLite file.
+
+One writer (the embedded runtime) commits each batch of articles atomically together
+with its index entries, story updates, stage state and alert keys. The FTS5 index holds
+pre-analysed terms (pipeline.query.analysis), so it stems exactly like the matcher; a
+search narrows candidates with FTS5 and confirms each with the in-process matcher, so a
+query finds here exactly what it would tag or alert on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.models import AlertEvent, DeadLetter, EnrichedArticle, Story
+from pipeline.query.analysis import analyzed_string, fold
+from pipeline.query.matcher import Document, matches
+from pipeline.query.parser import Node, compile_query
+from pipeline.storage.base import SearchHit
+from pipeline.storage.snippet import snippet
+from pipeline.storage.sqlite.fts import fts_expression
+from pipeline.storage.sqlite.kv import SqliteMapping
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, url TEXT NOT NULL, title TEXT NOT NULL, source TEXT NOT NULL,
+    published TEXT, story_id TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_story ON articles(story_id);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    title_terms, text_terms, meta, tokenize = "unicode61 tokenchars ':-_'"
+);
+CREATE TABLE IF NOT EXISTS stories (
+    id TEXT PRIMARY KEY, last_seen TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS story_merges (old_id TEXT PRIMARY KEY, new_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (ns, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alerts (
+    rule TEXT NOT NULL, story_id TEXT NOT NULL, channel TEXT NOT NULL, fired TEXT NOT NULL,
+    state TEXT NOT NULL, data TEXT NOT NULL, event TEXT NOT NULL DEFAULT 'new',
+    PRIMARY KEY (rule, story_id, event, channel)
+);
+CREATE TABLE IF NOT EXISTS dead (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT, stage TEXT NOT NULL, error TEXT NOT NULL,
+    payload TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS dead_key ON dead(key) WHERE key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS feed_keys (key TEXT PRIMARY KEY, article_id TEXT NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS seen_in (article_id TEXT NOT NULL, feed_url TEXT NOT NULL,
+    first_seen TEXT NOT NULL, PRIMARY KEY (article_id, feed_url)) WITHOUT ROWID;
+"""
+
+
+def meta_tokens(article: EnrichedArticle) -> str:
+    """Keyword fields as single FTS tokens (``topic:nato source:cnn``), plus author terms."""
+    def tok(field: str, value: str) -> str:
+        return f"{field}:{keyword_token(value)}"
+    parts = [tok("topic", t) for t in article.topics]
+    parts += [tok("source", article.source), tok("story", article.story_id)]
+    if article.lang:
+        parts.append(tok("lang", article.lang))
+    if article.author:  # author terms: candidates for author: queries (the matcher confirms)
+        parts.append(analyzed_string(article.author))
+    return " ".join(parts)
+
+
+def keyword_token(value: str) -> str:
+    return re.sub(r"[^\w:-]+", "_", fold(value)).strip("_")
+
+
+def _analysed(article: EnrichedArticle, doc: Document | None) -> tuple[str, str]:
+    if doc is None:
+        return analyzed_string(article.title), analyzed_string(article.text)
+    return doc.fields["title"].analysed(), doc.fields["text"].analysed()
+
+
+class SqliteStore:
+    """State and search for the embedded runtime."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(self.path), isolation_level=None,
+                                    check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self._migrate_alerts()
+        self.conn.executescript(SCHEMA)
+        self._mappings: list[SqliteMapping] = []
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _migrate_alerts(self) -> None:
+        """Files from before alert events (update, digest): key alerts by event too."""
+        columns = [r[1] for r in self.conn.execute("PRAGMA table_info(alerts)")]
+        if columns and "event" not in columns:
+            self.conn.executescript(
+                "ALTER TABLE alerts RENAME TO alerts_v1;" + SCHEMA +
+                "INSERT INTO alerts (rule, story_id, channel, fired, state, data) "
+                "SELECT rule, story_id, channel, fired, state, data FROM alerts_v1;"
+                "DROP TABLE alerts_v1;")
+
+    def mapping(self, ns: str) -> SqliteMapping:
+        """Stage state whose changes commit with the articles (see kv.py)."""
+        found = SqliteMapping(self.conn, ns)
+        self._mappings.append(found)
+        return found
+
+    # -- writing (inside a transaction the runtime opens) --------------------------------
+    def begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        for mapping in self._mappings:
+            mapping.flush()
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        for mapping in self._mappings:
+            mapping.reload()
+
+    def has_article(self, article_id: str) -> bool:
+        row = self.conn.execute("SELECT 1 FROM articles WHERE id=? UNION ALL "
+                                "SELECT 1 FROM dead WHERE key=? LIMIT 1",
+                                (article_id, article_id)).fetchone()
+        return row is not None
+
+    def put_article(self, article: EnrichedArticle, doc: Document | None = None) -> None:
+        published = article.published.isoformat() if article.published else None
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO articles (id, url, title, source, published, story_id, data)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (article.id, article.url, article.title, article.source, published,
+             article.story_id, article.model_dump_json()),
+        )
+        if cur.rowcount:
+            self.conn.execute(
+                "INSERT INTO articles_fts (rowid, title_terms, text_terms, meta) VALUES "
+                "((SELECT rowid FROM articles WHERE id=?), ?, ?, ?)",
+                (article.id, *_analysed(article, doc), meta_tokens(article)),
+            )
+
+    def put_story(self, story: Story) -> None:
+        self.conn.execute(
+            "INSERT INTO stories (id, last_seen, data) VALUES (?,?,?) ON CONFLICT(id) DO "
+            "UPDATE SET last_seen=excluded.last_seen, data=excluded.data",
+            (story.id, story.last_seen.isoformat(), story.model_dump_json()),
+        )
+
+    def merge_stories(self, old_ids: list[str], new_id: str) -> None:
+        """Point every article of merged stories at the surviving story."""
+        for old in old_ids:
+            self.conn.execute("INSERT OR REPLACE INTO story_merges VALUES (?,?)", (old, new_id))
+            self.conn.execute("DELETE FROM stories WHERE id=?", (old,))
+            rows = self.conn.execute("SELECT rowid, data FROM articles WHERE story_id=?",
+                                     (old,)).fetchall()
+            for rowid, data in rows:
+                article = EnrichedArticle.model_validate_json(data)
+                article.story_id = new_id
+                self.conn.execute("UPDATE articles SET story_id=?, data=? WHERE rowid=?",
+                                  (new_id, article.model_dump_json(), rowid))
+                self.conn.execute("UPDATE articles_fts SET meta=? WHERE rowid=?",
+                                  (meta_tokens(article), rowid))
+
+    def put_alert(self, event: AlertEvent) -> bool:
+        """Record an alert once; False if (rule, story, event, channel) was already recorded
+        (also under a story that has since merged into this one)."""
+        merged = self.conn.execute(
+            "SELECT 1 FROM alerts a JOIN story_merges m ON a.story_id = m.old_id WHERE "
+            "m.new_id=? AND a.rule=? AND a.event=? AND a.channel=? LIMIT 1",
+            (event.story_id, event.rule, event.event, event.channel)).fetchone()
+        if merged:
+            return False
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO alerts (rule, story_id, channel, fired, state, data, event) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (event.rule, event.story_id, event.channel, event.fired.isoformat(), event.state,
+             event.model_dump_json(), event.event),
+        )
+        return bool(cur.rowcount)
+
+    def set_alert_state(self, event: AlertEvent) -> None:
+        self.conn.execute(
+            "UPDATE alerts SET state=?, data=? WHERE rule=? AND story_id=? AND event=? "
+            "AND channel=?", (event.state, event.model_dump_json(), event.rule, event.story_id,
+                              event.event, event.channel),
+        )
+
+    def alert_events(self, rule: str, limit: int = 200) -> list[AlertEvent]:
+        """A rule's alerts, newest first, one per (story, event) (for its Atom feed)."""
+        rows = self.conn.execute(
+            "SELECT data FROM alerts WHERE rule=? GROUP BY story_id, event "
+            "ORDER BY fired DESC LIMIT ?", (rule, limit))
+        return [AlertEvent.model_validate_json(r[0]) for r in rows]
+
+    def pending_alerts(self) -> list[AlertEvent]:
+        rows = self.conn.execute("SELECT data FROM alerts WHERE state='pending' ORDER BY fired")
+        return [AlertEvent.model_validate_json(r[0]) for r in rows]
+
+    def put_dead(self, letter: DeadLetter, key: str | None = None) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO dead (key, stage, error, payload, at) VALUES (?,?,?,?,?)",
+            (key, letter.stage, letter.error, letter.payload, letter.at.isoformat()),
+        )
+
+    # -- reading -------------------------------------------------------------------------
+    def dead_letters(self) -> list[DeadLetter]:
+        rows = self.conn.execute("SELECT stage, error, payload, at FROM dead ORDER BY seq")
+        return [DeadLetter(stage=s, error=e, payload=p, at=datetime.fromisoformat(a))
+                for s, e, p, a in rows]
+
+    def article(self, article_id: str) -> EnrichedArticle | None:
+        row = self.conn.execute("SELECT data FROM articles WHERE id=?", (article_id,)).fetchone()
+        return EnrichedArticle.model_validate_json(row[0]) if row else None
+
+    def export(self) -> Iterator[EnrichedArticle]:
+        rows = self.conn.execute("SELECT data FROM articles ORDER BY published, id")
+        for (data,) in rows:
+            yield EnrichedArticle.model_validate_json(data)
+
+    def stories(self) -> list[Story]:
+        rows = self.conn.execute("SELECT data FROM stories ORDER BY last_seen DESC, id")
+        return [Story.model_validate_json(r[0]) for r in rows]
+
+    def story(self, story_id: str) -> Story | None:
+        row = self.conn.execute("SELECT new_id FROM story_merges WHERE old_id=?",
+                                (story_id,)).fetchone()
+        sid = row[0] if row else story_id
+        found = self.conn.execute("SELECT data FROM stories WHERE id=?", (sid,)).fetchone()
+        return Story.model_validate_json(found[0]) if found else None
+
+    def alert_log(self) -> list[AlertEvent]:
+        rows = self.conn.execute("SELECT data FROM alerts ORDER BY fired, rule")
+        return [AlertEvent.model_validate_json(r[0]) for r in rows]
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        node = compile_query(query)
+        hits: list[SearchHit] = []
+        for score, article in self._candidates(node):
+            doc = Document.build(title=article.title, text=article.text, author=article.author,
+                                 source=article.source, lang=article.lang,
+                                 topics=article.topics, story=article.story_id,
+                                 published=article.published)
+            result = matches(node, doc)
+            if not result.matched:
+                continue
+            hits.append(SearchHit(
+                id=article.id, title=article.title, url=article.url, source=article.source,
+                published=article.published, story_id=article.story_id, topics=article.topics,
+                score=round(score, 4), snippet=snippet(article.text, result.evidence),
+                evidence=SearchHit.evidence_of(article),
+            ))
+            if len(hits) >= limit:
+                break
+        return hits
+
+    def _candidates(self, node: Node) -> Iterator[tuple[float, EnrichedArticle]]:
+        expression = fts_expression(node)
+        if expression is None:
+            rows = self.conn.execute(
+                "SELECT 0.0, data FROM articles ORDER BY published DESC, id")
+        else:
+            rows = self.conn.execute(
+                "SELECT -bm25(articles_fts, 2.0, 1.0, 0.5), a.data FROM articles_fts "
+                "JOIN articles a ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH ? "
+                "ORDER BY bm25(articles_fts, 2.0, 1.0, 0.5)", (expression,))
+        for score, data in rows:
+            yield float(score), EnrichedArticle.model_validate_json(data)
+
+    # -- feed state ----------------------------------------------------------------------
+    def feed_state(self, url: str) -> dict[str, object]:
+        row = self.conn.execute("SELECT data FROM feeds WHERE url=?", (url,)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def put_feed_state(self, url: str, state: dict[str, object]) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO feeds (url, data) VALUES (?,?)",
+                          (url, json.dumps(state, default=str)))
+
+    def feed_states(self) -> dict[str, dict[str, object]]:
+        return {u: json.loads(d) for u, d in self.conn.execute("SELECT url, data FROM feeds")}
+
+    # -- article identity across feeds (pipeline.sources.seen) ------------------------------
+    def article_for_keys(self, keys: list[str]) -> str | None:
+        """The article id already known under any of ``keys`` (canonical URL, GUID, fingerprint)."""
+        for key in keys:
+            row = self.conn.execute("SELECT article_id FROM feed_keys WHERE key=?",
+                                    (key,)).fetchone()
+            if row:
+                return str(row[0])
+        return None
+
+    def remember_keys(self, article_id: str, keys: list[str]) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO feed_keys (key, article_id) VALUES (?,?)",
+                              [(k, article_id) for k in keys])
+
+    def add_seen_in(self, article_id: str, feed_url: str, at: str) -> bool:
+        """Remember that the article appeared in this feed; False if already remembered."""
+        cur = self.conn.execute("INSERT OR IGNORE INTO seen_in VALUES (?,?,?)",
+                                (article_id, feed_url, at))
+        return bool(cur.rowcount)
+
+    def seen_in(self, article_id: str) -> list[str]:
+        """The feeds an article appeared in, first first."""
+        rows = self.conn.execute("SELECT feed_url FROM seen_in WHERE article_id=? "
+                                 "ORDER BY first_seen, feed_url", (article_id,))
+        return [r[0] for r in rows]
+
+    # -- facets (the web page and `newswire search`) ---------------------------------------
+    def facets(self, query: str, size: int = 10, scan: int = 2000) -> dict[str, object]:
+        """Counts over the best ``scan`` hits of ``query`` (each is confirmed by the
+        matcher, so more would be slow): total, topics, sources, langs (most frequent
+        ``size`` each), dates (per day, oldest first); ``capped`` when hits were left."""
+        node = compile_query(query)
+        counters: dict[str, dict[str, int]] = {k: {} for k in ("topics", "sources", "langs",
+                                                                "dates")}
+        total = 0
+        for _score, article in self._candidates(node):
+            doc = Document.build(title=article.title, text=article.text, author=article.author,
+                                 source=article.source, lang=article.lang,
+                                 topics=article.topics, story=article.story_id,
+                                 published=article.published)
+            if not matches(node, doc).matched:
+                continue
+            total += 1
+            values = {"topics": article.topics, "sources": [article.source],
+                      "langs": [article.lang] if article.lang else [],
+                      "dates": [article.published.date().isoformat()]
+                      if article.published else []}
+            for kind, found in values.items():
+                for value in found:
+                    counters[kind][value] = counters[kind].get(value, 0) + 1
+            if total >= scan:
+                break
+        out: dict[str, object] = {"total": total, "capped": total >= scan}
+        for kind, counts in counters.items():
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            out[kind] = sorted(counts.items()) if kind == "dates" else ranked[:size]
+        return out
