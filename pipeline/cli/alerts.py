@@ -9,81 +9,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from pydantic import ValidationError
 from rich.table import Table
 
-from pipeline.cli.common import settings
-from pipeline.errors import QuerySyntaxError
+from pipeline.cli.common import console, dump, fail, open_store, settings
+from pipeline.config.files import read_alerts_file, write_alerts_file
+from pipeline.config.rules import rule_problem
+from pipeline.errors import ConfigError, QuerySyntaxError
 from pipeline.models import AlertEvent, AlertRule, EnrichedArticle, Story
-from pipeline.notify.spec import ChannelError, validate
 from pipeline.processing.alerts import unmet_condition
-from pipeline.query.parser import compile_query
+from pipeline.storage.base import SearchHit, SearchStore
 
 alerts_app = typer.Typer(help="Alert rules and the alerts that fired.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
-HEADER = ("# Alert rules: see README (Alerts). Edited by `newswire alerts add/remove`; "
-          "comments above `rules:` are kept.\n")
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    from pipeline.cli.app import err
-
-    err.print(f"[red]error:[/red] {message}", markup=True)
-    return typer.Exit(code)
+def _alerts_file() -> Path:
+    return settings(alerts=False).config_dir / "alerts.yaml"
 
 
-def _alerts_file(ctx: typer.Context) -> Path:
-    return settings(ctx).config_dir / "alerts.yaml"
-
-
-def _read(path: Path) -> tuple[str, dict[str, Any]]:
-    """(leading comment block, the YAML mapping) of alerts.yaml."""
-    if not path.exists():
-        return HEADER, {"rules": []}
-    text = path.read_text(encoding="utf-8")
-    lines = text.splitlines()
-    header = "".join(ln + "\n" for ln in lines[:next(
-        (i for i, ln in enumerate(lines) if not ln.startswith("#")), len(lines))])
-    data = yaml.safe_load(text) or {}
-    data.setdefault("rules", [])
-    return header or HEADER, data
-
-
-def _write(path: Path, header: str, data: dict[str, Any]) -> None:
-    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(header + body, encoding="utf-8")
-    tmp.replace(path)
-
-
-def check_rule(values: dict[str, Any]) -> AlertRule:
+def check_rule(values: dict[str, Any], topics: Collection[str] | None = None) -> AlertRule:
     """A rule from user input, or a typer.Exit with what is wrong and how to fix it."""
     try:
         rule = AlertRule.model_validate(values)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                              for e in exc.errors())
-        raise _fail(f"invalid rule: {problems}") from exc
-    try:
-        compile_query(rule.query)
-    except QuerySyntaxError as exc:
-        raise _fail(f"invalid --query {rule.query!r}: {exc}") from exc
-    for spec in rule.channels:
-        try:
-            validate(spec)
-        except ChannelError as exc:
-            raise _fail(str(exc)) from exc
+        raise fail(f"invalid rule: {problems}") from exc
+    problem = rule_problem(rule, topics)
+    if problem:
+        option = {"query": "--query", "channels": "--channel", "topics": "--topic"}[problem[0]]
+        raise fail(f"invalid {option}: {problem[1]}")
     return rule
+
+
+def _read(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        return read_alerts_file(path)
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
 
 
 @alerts_app.command("add")
 def add(
-    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Rule name: letters, digits, . _ -")],
     query: Annotated[str, typer.Option("--query", "-q", help='Lucene syntax, e.g. '
                                        '\'ukraine AND "security agreement"\'')],
@@ -116,28 +89,27 @@ def add(
                               "languages": language or [], "grow_by": grow_by,
                               "throttle": throttle, "digest_every": digest_every,
                               "digest_at": digest_at, "secret_env": secret_env}
-    rule = check_rule(values)
-    path = _alerts_file(ctx)
+    cfg = settings(alerts=False)
+    rule = check_rule(values, [t.name for t in cfg.topics])
+    path = cfg.config_dir / "alerts.yaml"
     header, data = _read(path)
-    rules = [r for r in data["rules"] if isinstance(r, dict)]
+    rules = data["rules"]
     if any(r.get("name") == name for r in rules) and not replace:
-        raise _fail(f"a rule named {name!r} exists in {path}: pick another name or --replace")
+        raise fail(f"a rule named {name!r} exists in {path}: pick another name or --replace")
     record = rule.model_dump(mode="json", exclude_defaults=True)
     record["channels"] = rule.channels
     data["rules"] = [r for r in rules if r.get("name") != name] + [record]
-    _write(path, header, data)
+    write_alerts_file(path, header, data)
     typer.echo(f"added rule {name} ({rule.mode}) to {path}")
 
 
 @alerts_app.command("list")
-def list_rules(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def list_rules(as_json: JsonOpt = False) -> None:
     """The alert rules: name, mode, query, channels, conditions. Example: newswire alerts
     list --json"""
-    from pipeline.cli.app import _dump, console
-
-    rules = settings(ctx).rules
+    rules = settings().rules
     if as_json:
-        _dump({"rules": [r.model_dump(mode="json") for r in rules]})
+        dump({"rules": [r.model_dump(mode="json") for r in rules]})
         return
     table = Table("name", "mode", "query", "channels", "conditions")
     for r in rules:
@@ -149,18 +121,17 @@ def list_rules(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 
 @alerts_app.command("remove")
-def remove(ctx: typer.Context,
-           name: Annotated[str, typer.Argument(help="The rule's name (see alerts list).")]
+def remove(name: Annotated[str, typer.Argument(help="The rule's name (see alerts list).")]
            ) -> None:
     """Remove an alert rule from config/alerts.yaml. Example: newswire alerts remove pact"""
-    path = _alerts_file(ctx)
+    path = _alerts_file()
     header, data = _read(path)
-    rules = [r for r in data["rules"] if isinstance(r, dict)]
+    rules = data["rules"]
     if not any(r.get("name") == name for r in rules):
         known = ", ".join(str(r.get("name")) for r in rules) or "none"
-        raise _fail(f"no rule named {name!r} in {path} (rules: {known})", code=1)
+        raise fail(f"no rule named {name!r} in {path} (rules: {known})", code=1)
     data["rules"] = [r for r in rules if r.get("name") != name]
-    _write(path, header, data)
+    write_alerts_file(path, header, data)
     typer.echo(f"removed rule {name} from {path}")
 
 
@@ -174,17 +145,14 @@ def log_record(e: AlertEvent) -> dict[str, Any]:
 
 @alerts_app.command("log")
 def alerts_log(
-    ctx: typer.Context,
     as_json: JsonOpt = False,
     backend: Annotated[str | None, typer.Option("--backend", help="embedded or kafka")] = None,
 ) -> None:
     """The alerts that fired: rule, story, event, time, channel, delivery state, and for a
     dead-lettered delivery its reason. Example: newswire alerts log --json"""
-    from pipeline.cli.app import _dump, _store, console
-
-    records = [log_record(e) for e in _store(settings(ctx, backend)).alert_log()]
+    records = [log_record(e) for e in open_store(settings(backend, alerts=False)).alert_log()]
     if as_json:
-        _dump({"alerts": records})
+        dump({"alerts": records})
         return
     table = Table("fired", "rule", "story", "event", "headline", "channel", "state")
     for r in records:
@@ -198,17 +166,14 @@ def alerts_log(
                       soft_wrap=True)
 
 
-def _article(store: Any, hit: Any) -> EnrichedArticle:
-    finder = getattr(store, "article", None)
-    found = finder(hit.id) if finder else None
-    return found or EnrichedArticle(id=hit.id, url=hit.url, title=hit.title, text="",
-                                    source=hit.source, published=hit.published,
-                                    topics=hit.topics, story_id=hit.story_id)
+def _article(store: SearchStore, hit: SearchHit) -> EnrichedArticle:
+    return store.article(hit.id) or EnrichedArticle(
+        id=hit.id, url=hit.url, title=hit.title, text="", source=hit.source,
+        published=hit.published, topics=hit.topics, story_id=hit.story_id)
 
 
 @alerts_app.command("test")
 def test(
-    ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="Lucene syntax, as in a rule.")],
     min_sources: Annotated[int, typer.Option(help="As the rule condition.")] = 1,
     topic: Annotated[list[str] | None, typer.Option(help="As the rule condition.")] = None,
@@ -219,16 +184,16 @@ def test(
 ) -> None:
     """Which recent stories in the store would have fired for QUERY (and the conditions).
     Example: newswire alerts test 'ukraine AND topic:security-pacts' --min-sources 2"""
-    from pipeline.cli.app import _dump, _store, console
-
+    cfg = settings(backend, alerts=False)
     rule = check_rule({"name": "test", "query": query, "min_sources": min_sources,
-                       "topics": topic or [], "languages": language or []})
-    store = _store(settings(ctx, backend))
+                       "topics": topic or [], "languages": language or []},
+                      [t.name for t in cfg.topics])
+    store = open_store(cfg)
     try:
         hits = store.search(query, limit=max(200, limit * 10))
     except QuerySyntaxError as exc:
-        raise _fail(f"invalid query {query!r}: {exc}") from exc
-    by_story: dict[str, Any] = {}
+        raise fail(f"invalid query {query!r}: {exc}") from exc
+    by_story: dict[str, SearchHit] = {}
     for hit in sorted(hits, key=lambda h: (h.published is None, h.published)):
         by_story.setdefault(hit.story_id, hit)
     stories: list[dict[str, Any]] = []
@@ -241,7 +206,7 @@ def test(
                         "would_fire": why is None, "why_not": why})
     stories = sorted(stories, key=lambda s: s["last_seen"], reverse=True)[:limit]
     if as_json:
-        _dump({"query": query, "stories": stories})
+        dump({"query": query, "stories": stories})
         return
     table = Table("story", "headline", "sources", "first match", "would fire")
     for s in stories:
@@ -250,12 +215,10 @@ def test(
     console.print(table if stories else "no stored story matches")
 
 
-def _story(store: Any, story_id: str, hit: Any) -> Story:
-    finder = getattr(store, "story", None)
-    found = finder(story_id) if finder else next(
-        (s for s in store.stories() if s.id == story_id), None)
+def _story(store: SearchStore, story_id: str, hit: SearchHit) -> Story:
+    found = store.story(story_id)
     if found is not None:
-        return found  # type: ignore[no-any-return]
+        return found
     when = hit.published or EnrichedArticle.model_fields["fetched"].get_default(
         call_default_factory=True)
     return Story(id=story_id, headline=hit.title, headline_article=hit.id, article_ids=[hit.id],

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli.alerts import alerts_app
+from pipeline.cli.common import console, dump, err, open_store, root, settings
 from pipeline.cli.feeds import feeds_app
 from pipeline.cli.web import kibana_app, story, web, web_beside
-from pipeline.config.settings import Settings, load_settings
-from pipeline.errors import ConfigError, QuerySyntaxError
+from pipeline.errors import QuerySyntaxError
 from pipeline.models import EnrichedArticle, Story
 
 app = typer.Typer(help="newswire: watch news feeds, cluster stories, search, alert.",
@@ -28,22 +27,11 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(kibana_app, name="kibana")
 app.command()(web)
 app.command()(story)
-console = Console()
-err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 BackendOpt = Annotated[str | None, typer.Option(
     "--backend", help="embedded (SQLite) or kafka (Kafka + Elasticsearch); "
     "env NEWSWIRE_BACKEND")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
-
-
-class State:
-    config: Path | None = None
-    data_dir: Path | None = None
-    backend: str | None = None
-
-
-state = State()
 
 
 @app.callback()
@@ -58,28 +46,7 @@ def main_options(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s",
                         stream=sys.stderr)
-    state.config, state.data_dir, state.backend = config, data_dir, backend
-
-
-def settings(backend: str | None = None) -> Settings:
-    try:
-        return load_settings(state.config, data_dir=state.data_dir,
-                             backend=backend or state.backend)
-    except ConfigError as exc:
-        err.print(f"[red]config error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-
-
-def _store(cfg: Settings) -> Any:
-    if cfg.backend == "kafka":
-        from pipeline.runtime.kafka.worker import search_store
-        return search_store(cfg)
-    from pipeline.storage.sqlite.store import SqliteStore
-    return SqliteStore(cfg.db_path)
-
-
-def _dump(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, default=str, ensure_ascii=False) + "\n")
+    root.config, root.data_dir, root.backend = config, data_dir, backend
 
 
 # -- running ------------------------------------------------------------------------------
@@ -132,7 +99,7 @@ def ingest(
     for line in bad:
         err.print(f"[yellow]{file}:[/yellow] {line.reason} (skipped)")
     if cfg.backend == "kafka":
-        from pipeline.runtime.kafka.worker import ingest_to_kafka
+        from pipeline.runtime.kafka.poller import ingest_to_kafka
         sent = asyncio.run(ingest_to_kafka(cfg, raws))
         err.print(f"sent {sent} articles to Kafka, {len(bad)} bad lines skipped")
         return
@@ -201,7 +168,7 @@ def extract(
                      text=None if is_html else data.decode("utf-8", errors="replace"))
     result = Cleaner().explain(raw, _learned_junk(raw))
     if as_json:
-        _dump({"article": article_record_plain(result.article) if result.article else None,
+        dump({"article": article_record_plain(result.article) if result.article else None,
                "error": result.error,
                "lines": [{"line": v.line, "kept": v.kept, "rule": v.rule}
                          for v in result.verdicts] if explain else None})
@@ -225,7 +192,7 @@ def _learned_junk(raw: Any) -> frozenset[str]:
     from pipeline.processing.clean.source_junk import SourceJunk, junk_source
     from pipeline.storage.sqlite.store import SqliteStore
 
-    cfg = settings()
+    cfg = settings(alerts=False)
     if cfg.backend == "kafka" or not cfg.db_path.exists():
         return frozenset()
     store = SqliteStore(cfg.db_path)
@@ -257,9 +224,9 @@ def story_record(s: Story) -> dict[str, Any]:
 @app.command()
 def export(backend: BackendOpt = None) -> None:
     """Every processed article as JSONL."""
-    store = _store(settings(backend))
+    store = open_store(settings(backend, alerts=False))
     for article in store.export():
-        _dump(article_record(article))
+        dump(article_record(article))
 
 
 @app.command()
@@ -288,9 +255,9 @@ def search(
     both backends. Example: newswire search pact --topic nato --since 2024-06-01 --by-story"""
     from pipeline.web.service import Reader
 
-    cfg = settings(backend)
+    cfg = settings(backend, alerts=False)
     try:
-        found = Reader(_store(cfg), cfg).search(query, topic=topic, source=source, lang=lang,
+        found = Reader(open_store(cfg), cfg).search(query, topic=topic, source=source, lang=lang,
                                                 since=since, page=page, limit=limit,
                                                 facets=False)
     except QuerySyntaxError as exc:
@@ -302,7 +269,7 @@ def search(
                                   "hits": [h.model_dump(mode="json") for h in found.hits]}
         if by_story:
             record["stories"] = [g.model_dump(mode="json") for g in found.groups]
-        _dump(record)
+        dump(record)
         return
     if by_story:
         table = Table("story", "headline", "articles", "sources", "best hit", show_lines=True)
@@ -335,9 +302,9 @@ def _marked(snippet: str) -> str:
 @app.command()
 def stories(as_json: JsonOpt = False, backend: BackendOpt = None) -> None:
     """Stories with headline, article count, sources, topics, first/last seen."""
-    found = _store(settings(backend)).stories()
+    found = open_store(settings(backend, alerts=False)).stories()
     if as_json:
-        _dump({"stories": [story_record(s) for s in found]})
+        dump({"stories": [story_record(s) for s in found]})
         return
     table = Table("id", "headline", "articles", "sources", "topics", "last seen")
     for s in found:
@@ -353,16 +320,13 @@ def explain(
     backend: BackendOpt = None,
 ) -> None:
     """Why an article got each topic: the query, the words that matched and where."""
-    store = _store(settings(backend))
-    finder = getattr(store, "article", None)
-    article = finder(article_id) if finder else next(
-        (a for a in store.export() if a.id == article_id), None)
+    article = open_store(settings(backend, alerts=False)).article(article_id)
     if article is None:
         err.print(f"no article with id {article_id!r}: ids are in `newswire export` and "
                   "`newswire search --json`")
         raise typer.Exit(1)
     if as_json:
-        _dump({"id": article.id, "title": article.title, "story_id": article.story_id,
+        dump({"id": article.id, "title": article.title, "story_id": article.story_id,
                "topics": [m.model_dump() for m in article.topic_matches]})
         return
     console.print(f"[bold]{article.title}[/bold]  ({article.source}, story {article.story_id})",
@@ -388,7 +352,7 @@ def poll(once: Annotated[bool, typer.Option("--once")] = False,
                                             "(URL hash mod N), e.g. 0/2 and 1/2")] = "0/1",
          ) -> None:
     """Kafka backend: poll feeds into newswire.raw."""
-    from pipeline.runtime.kafka.worker import run_poller
+    from pipeline.runtime.kafka.poller import run_poller
     index, _, count = shard.partition("/")
     asyncio.run(run_poller(settings("kafka"), once=once, shard=(int(index), int(count or 1))))
 

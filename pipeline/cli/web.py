@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from pipeline.cli.common import settings
+from pipeline.cli.common import console, dump, err, open_store, settings
 from pipeline.config.settings import Settings
 
 if TYPE_CHECKING:
@@ -37,8 +37,6 @@ TokenOpt = Annotated[str | None, typer.Option(
 
 def check_token(host: str, token: str | None) -> str | None:
     """The token to enforce; exits with a message when binding off loopback without one."""
-    from pipeline.cli.app import err
-
     if host not in LOOPBACK and not token:
         err.print(f"[red]refusing to serve on {host} without a token:[/red] set {TOKEN_ENV} "
                   "(clients send Authorization: Bearer <token>, or ?token= once in a browser)"
@@ -49,7 +47,6 @@ def check_token(host: str, token: str | None) -> str | None:
 
 def build_app(cfg: Settings, token: str | None) -> FastAPI:
     """The web app over the configured backend's store (its own connection)."""
-    from pipeline.cli.app import _store
     from pipeline.web.app import create_app
 
     feed_states = None
@@ -58,7 +55,7 @@ def build_app(cfg: Settings, token: str | None) -> FastAPI:
 
         def feed_states() -> dict[str, dict[str, Any]]:
             return _feed_states(cfg)
-    return create_app(_store(cfg), cfg, token=token, feed_states=feed_states)
+    return create_app(open_store(cfg), cfg, token=token, feed_states=feed_states)
 
 
 def server(app: FastAPI, host: str, port: int, *, own_signals: bool = True) -> uvicorn.Server:
@@ -76,15 +73,13 @@ def server(app: FastAPI, host: str, port: int, *, own_signals: bool = True) -> u
     return srv
 
 
-def web(ctx: typer.Context, host: HostOpt = "127.0.0.1", port: PortOpt = 8000,
+def web(host: HostOpt = "127.0.0.1", port: PortOpt = 8000,
         token: TokenOpt = None) -> None:
     """Serve the search page and JSON API: facets, stories, alerts, feed health, /metrics.
 
     Example: newswire web --port 8000, then open http://127.0.0.1:8000/"""
-    from pipeline.cli.app import err
-
     token = check_token(host, token)
-    cfg = settings(ctx)
+    cfg = settings()
     app = build_app(cfg, token)
     srv = server(app, host, port)
     err.print(f"newswire web on http://{host}:{port}/ ({cfg.backend} backend"
@@ -93,7 +88,6 @@ def web(ctx: typer.Context, host: HostOpt = "127.0.0.1", port: PortOpt = 8000,
 
 
 def story(
-    ctx: typer.Context,
     story_id: Annotated[str, typer.Argument(help="A story id (see `newswire stories` or "
                                             "`search --by-story`).")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
@@ -102,16 +96,15 @@ def story(
     """A story's timeline: its articles by time, with source and near-copies marked.
 
     Example: newswire story 4f0c2a... --json"""
-    from pipeline.cli.app import _dump, _store, console, err
     from pipeline.web.service import Reader
 
-    cfg = settings(ctx)
-    found = Reader(_store(cfg), cfg).timeline(story_id)
+    cfg = settings(alerts=False)
+    found = Reader(open_store(cfg), cfg).timeline(story_id)
     if found is None:
         err.print(f"no story with id {story_id!r}: ids are in `newswire stories`")
         raise typer.Exit(1)
     if as_json:
-        _dump(found.model_dump(mode="json"))
+        dump(found.model_dump(mode="json"))
         return
     console.print(f"[bold]{found.headline}[/bold]\n{found.article_count} articles, "
                   f"{len(found.sources)} sources, {', '.join(found.topics)}", highlight=False)
@@ -125,7 +118,6 @@ def story(
 
 @kibana_app.command("import")
 def kibana_import(
-    ctx: typer.Context,
     url: Annotated[str, typer.Option("--url", help="Kibana's URL.")] = "http://127.0.0.1:5601",
     wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for Kibana "
                                         "to come up.")] = 60.0,
@@ -133,10 +125,9 @@ def kibana_import(
     """Import the data views, saved searches (per topic) and the dashboard into Kibana.
 
     Example: newswire kibana import --url http://localhost:5601"""
-    from pipeline.cli.app import err
     from pipeline.storage.elasticsearch.kibana import import_kibana, ndjson
 
-    cfg = settings(ctx)
+    cfg = settings()
     body = ndjson(cfg.topics, cfg.rules)
     try:
         import_kibana(url.rstrip("/"), body, wait=wait)

@@ -1,7 +1,7 @@
 """Channel settings: the ``smtp:`` and ``delivery:`` sections of ``config/alerts.yaml``.
 
-Loaded and validated once at start-up; secrets (webhook keys, the SMTP password) are read
-from the environment variables the configuration names, here and nowhere else.
+Validated once at start-up by ``load_settings``; secrets (webhook keys, the SMTP password)
+are resolved from the environment variables the configuration names, here and nowhere else.
 
     smtp:
       host: smtp.example.org      port: 587        starttls: true     ssl: false
@@ -13,19 +13,13 @@ from the environment variables the configuration names, here and nowhere else.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from pipeline.errors import ConfigError
 from pipeline.models import AlertRule
 from pipeline.notify.spec import split
-
-logger = logging.getLogger(__name__)
 
 
 class SmtpSettings(BaseModel):
@@ -72,20 +66,6 @@ class ChannelSettings(BaseModel):
         return self.missing.get(f"{rule}\x1f{channel}")
 
 
-def load_channel_settings(config_dir: Path, rules: Iterable[AlertRule],
-                          env: Mapping[str, str]) -> ChannelSettings:
-    path = config_dir / "alerts.yaml"
-    raw: dict[str, Any] = {}
-    if path.exists():
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    try:
-        smtp = SmtpSettings.model_validate(raw["smtp"]) if raw.get("smtp") else None
-        delivery = RetryPolicy.model_validate(raw.get("delivery") or {})
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: invalid smtp/delivery settings:\n{exc}") from exc
-    return build_channel_settings(rules, env, smtp=smtp, delivery=delivery)
-
-
 def build_channel_settings(rules: Iterable[AlertRule], env: Mapping[str, str],
                            smtp: SmtpSettings | None = None,
                            delivery: RetryPolicy | None = None) -> ChannelSettings:
@@ -105,12 +85,8 @@ def build_channel_settings(rules: Iterable[AlertRule], env: Mapping[str, str],
                 secrets[f"{rule.name}\x1f{channel}"] = SecretStr(env[name])
             else:
                 missing[f"{rule.name}\x1f{channel}"] = name
-                logger.warning("webhook secret not set rule=%s env=%s", rule.name, name)
     password = None
-    if smtp and smtp.password_env:
-        if env.get(smtp.password_env):
-            password = SecretStr(env[smtp.password_env])
-        else:
-            logger.warning("smtp password not set env=%s", smtp.password_env)
+    if smtp and smtp.password_env and env.get(smtp.password_env):
+        password = SecretStr(env[smtp.password_env])
     return ChannelSettings(smtp=smtp, delivery=delivery or RetryPolicy(), smtp_password=password,
                            secrets=secrets, missing=missing)

@@ -1,38 +1,40 @@
-"""Configuration: ``config/*.yaml`` validated once into frozen pydantic models.
+"""Configuration: ``config/*.yaml`` and the environment, validated once into frozen models.
 
 Files in the config directory (all optional but feeds.yaml for ``run``):
     newswire.yaml   settings below       feeds.yaml   ``feeds: [{url, name}]``
     topics.yaml     ``topics: [{name, query, description}]``
-    alerts.yaml     ``rules: [{name, query, channels, mode, min_sources}]``
-Environment variables override settings: NEWSWIRE_DATA_DIR, NEWSWIRE_BACKEND,
-NEWSWIRE_KAFKA, NEWSWIRE_ELASTICSEARCH, NEWSWIRE_POLL_INTERVAL, NEWSWIRE_TOPIC_PREFIX,
-NEWSWIRE_INDEX_PREFIX, NEWSWIRE_KAFKA_PARTITIONS. Nothing else in newswire reads the environment.
+    alerts.yaml     ``rules: [{name, query, channels, mode, min_sources}]``, ``smtp:``,
+                    ``delivery:`` (see config/alerts.py)
+Every setting of newswire.yaml can be overridden by ``NEWSWIRE_<NAME>`` in the environment
+(``NEWSWIRE_DATA_DIR``, ``NEWSWIRE_KAFKA_PARTITIONS``, ...); ``NEWSWIRE_CONFIG`` names the
+directory. Only this package reads the environment and the config files; errors name the
+file, the entry and what to do.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline.config.alerts import (
+    ChannelSettings,
+    RetryPolicy,
+    SmtpSettings,
+    build_channel_settings,
+)
+from pipeline.config.files import read_yaml
+from pipeline.config.rules import rule_problem
 from pipeline.errors import ConfigError
 from pipeline.models import AlertRule, FeedSource
+from pipeline.notify.spec import ChannelError, validate
 from pipeline.processing.tag import TopicRule
 
 Backend = Literal["embedded", "kafka"]
-_ENV = {
-    "data_dir": "NEWSWIRE_DATA_DIR",
-    "backend": "NEWSWIRE_BACKEND",
-    "kafka": "NEWSWIRE_KAFKA",
-    "elasticsearch": "NEWSWIRE_ELASTICSEARCH",
-    "poll_interval": "NEWSWIRE_POLL_INTERVAL",
-    "topic_prefix": "NEWSWIRE_TOPIC_PREFIX",
-    "index_prefix": "NEWSWIRE_INDEX_PREFIX",
-    "kafka_partitions": "NEWSWIRE_KAFKA_PARTITIONS",
-}
+_SECTIONS = frozenset({"config_dir", "feeds", "topics", "rules", "channels"})  # not from env
 
 
 class Settings(BaseModel):
@@ -74,32 +76,19 @@ class Settings(BaseModel):
     feeds: tuple[FeedSource, ...] = ()
     topics: tuple[TopicRule, ...] = ()
     rules: tuple[AlertRule, ...] = ()
+    channels: ChannelSettings = ChannelSettings()  # alerts.yaml smtp/delivery + secrets
 
     @field_validator("feed_alerts")
     @classmethod
     def _alert_channel(cls, value: str | None) -> str | None:
-        from pipeline.notify.notifier import ChannelError, Notifier
-
         try:
-            return None if value is None else Notifier.validate(value)
+            return None if value is None else validate(value)
         except ChannelError as exc:
             raise ValueError(str(exc)) from exc
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / "newswire.db"
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
-    return data
 
 
 def _resolve(base: Path, value: str) -> str:
@@ -109,31 +98,116 @@ def _resolve(base: Path, value: str) -> str:
     return str((base / value).resolve())
 
 
+def env_name(setting: str) -> str:
+    return f"NEWSWIRE_{setting.upper()}"
+
+
+ENV_VARIABLES = frozenset({"NEWSWIRE_CONFIG"} | {
+    env_name(name) for name in Settings.model_fields if name not in _SECTIONS})
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
+                     for e in exc.errors())
+
+
+def _entries(path: Path, key: str, data: dict[str, Any]) -> list[Any]:
+    entries = data.get(key) or []
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: `{key}` must be a list (`{key}:` then `- ...` entries)")
+    return entries
+
+
+def _entry_name(entry: Any, index: int) -> str:
+    name = entry.get("name") if isinstance(entry, dict) else None
+    return f"{index + 1} ({name})" if name else str(index + 1)
+
+
+def _feeds(path: Path, base: Path) -> tuple[FeedSource, ...]:
+    feeds: list[FeedSource] = []
+    for i, entry in enumerate(_entries(path, "feeds", read_yaml(path))):
+        if isinstance(entry, dict) and "url" in entry:
+            entry = {**entry, "url": _resolve(base, str(entry["url"]))}
+        try:
+            feeds.append(FeedSource.model_validate(entry))
+        except ValidationError as exc:
+            raise ConfigError(f"{path}: feed {_entry_name(entry, i)}: {_problems(exc)}; fix "
+                              "or remove the entry (see README: Feeds)") from exc
+    return tuple(feeds)
+
+
+def _topics(path: Path) -> tuple[TopicRule, ...]:
+    topics: list[TopicRule] = []
+    first: dict[str, str] = {}
+    for i, entry in enumerate(_entries(path, "topics", read_yaml(path))):
+        try:
+            topic = TopicRule.model_validate(entry)
+        except ValidationError as exc:
+            raise ConfigError(f"{path}: topic {_entry_name(entry, i)}: {_problems(exc)}; "
+                              "fix the entry (see README: Topics)") from exc
+        if topic.name in first:
+            raise ConfigError(f"{path}: topic {_entry_name(entry, i)}: the name is already "
+                              f"used by topic {first[topic.name]}; give each topic its own name")
+        first[topic.name] = _entry_name(entry, i)
+        topics.append(topic)
+    return tuple(topics)
+
+
+def _alerts(path: Path, topics: tuple[TopicRule, ...],
+            env: Mapping[str, str]) -> tuple[tuple[AlertRule, ...], ChannelSettings]:
+    data = read_yaml(path)
+    rules: list[AlertRule] = []
+    names = {t.name for t in topics}
+    seen: set[str] = set()
+    for i, entry in enumerate(_entries(path, "rules", data)):
+        where = f"{path}: rule {_entry_name(entry, i)}"
+        try:
+            rule = AlertRule.model_validate(entry)
+        except ValidationError as exc:
+            raise ConfigError(f"{where}: {_problems(exc)}; fix the entry or remove it with "
+                              "`newswire alerts remove NAME`") from exc
+        problem = rule_problem(rule, names)
+        if problem:
+            raise ConfigError(f"{where}: {problem[0]}: {problem[1]}")
+        if rule.name in seen:
+            raise ConfigError(f"{where}: another rule has the same name; give each its own")
+        seen.add(rule.name)
+        rules.append(rule)
+    try:
+        smtp = SmtpSettings.model_validate(data["smtp"]) if data.get("smtp") else None
+        delivery = RetryPolicy.model_validate(data.get("delivery") or {})
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: smtp/delivery: {_problems(exc)}") from exc
+    return tuple(rules), build_channel_settings(rules, env, smtp=smtp, delivery=delivery)
+
+
 def load_settings(
     config_dir: Path | str | None = None,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    alerts: bool = True,
     **overrides: Any,
 ) -> Settings:
-    """Load and validate config/*.yaml, then apply NEWSWIRE_* env and explicit overrides."""
+    """Load and validate config/*.yaml, then apply NEWSWIRE_* env and explicit overrides.
+    ``alerts=False`` skips alerts.yaml (commands that only read the store do not need it)."""
     env = dict(os.environ) if env is None else env
     base = Path(config_dir or env.get("NEWSWIRE_CONFIG") or "config").resolve()
     if not base.is_dir():
         raise ConfigError(f"config directory {base} not found: pass --config DIR or set "
                           "NEWSWIRE_CONFIG")
-    values: dict[str, Any] = _read_yaml(base / "newswire.yaml")
-    feeds = _read_yaml(base / "feeds.yaml").get("feeds") or []
-    for feed in feeds:
-        if isinstance(feed, dict) and "url" in feed:
-            feed["url"] = _resolve(base, str(feed["url"]))
-    values["feeds"] = feeds
-    values["topics"] = _read_yaml(base / "topics.yaml").get("topics") or []
-    values["rules"] = _read_yaml(base / "alerts.yaml").get("rules") or []
-    for key, var in _ENV.items():
-        if env.get(var):
-            values[key] = env[var]
+    values: dict[str, Any] = read_yaml(base / "newswire.yaml")
+    values["feeds"] = _feeds(base / "feeds.yaml", base)
+    topics = _topics(base / "topics.yaml")
+    values["topics"] = topics
+    if alerts:
+        values["rules"], values["channels"] = _alerts(base / "alerts.yaml", topics, env)
+    for name in Settings.model_fields:
+        if name not in _SECTIONS and env.get(env_name(name)):
+            values[name] = env[env_name(name)]
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["config_dir"] = base
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
-        raise ConfigError(f"invalid configuration in {base}:\n{exc}") from exc
+        raise ConfigError(f"invalid configuration in {base}: {_problems(exc)} (newswire.yaml, "
+                          "feeds.yaml or NEWSWIRE_* environment variables)") from exc

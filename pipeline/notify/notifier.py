@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -26,7 +25,6 @@ from pipeline.config.alerts import (
     RetryPolicy,
     SmtpSettings,
     build_channel_settings,
-    load_channel_settings,
 )
 from pipeline.models import AlertEvent, AlertRule
 from pipeline.notify.atom import atom_feed, write_atom
@@ -41,7 +39,7 @@ from pipeline.notify.spec import (
 )
 from pipeline.notify.webhook import post_json, with_retries
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # settings are built by pipeline.config; this module never reads them
     from pipeline.config.settings import Settings
 
 __all__ = ["ChannelError", "ChannelSettings", "DeliveryError", "DeliveryRejected", "Notifier",
@@ -59,18 +57,21 @@ class Notifier:
         self.out = out or sys.stdout
         self.rules = {rule.name: rule for rule in rules}
         self.channels = channels or build_channel_settings(self.rules.values(), {})
+        for key, name in self.channels.missing.items():
+            logger.warning("webhook secret not set rule=%s env=%s", key.partition("\x1f")[0],
+                           name)
+        smtp = self.channels.smtp
+        if smtp and smtp.password_env and self.channels.smtp_password is None:
+            logger.warning("smtp password not set env=%s", smtp.password_env)
         self._client = client
         self._own_client: httpx.AsyncClient | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, out: TextIO | None = None,
-                      client: httpx.AsyncClient | None = None,
-                      env: Mapping[str, str] | None = None) -> Notifier:
-        """With the rules' secrets and the SMTP server of ``config/alerts.yaml``."""
-        channels = load_channel_settings(settings.config_dir, settings.rules,
-                                         dict(os.environ) if env is None else env)
+                      client: httpx.AsyncClient | None = None) -> Notifier:
+        """With the rules, their secrets and the SMTP server of ``config/alerts.yaml``."""
         return cls(settings.data_dir, out=out, client=client, rules=settings.rules,
-                   channels=channels)
+                   channels=settings.channels)
 
     @staticmethod
     def validate(spec: str) -> str:

@@ -1,8 +1,8 @@
 """OPML 1.0/2.0 subscription lists: read (nested outlines flattened) and write.
 
 ``read_opml`` returns ``[{"url", "name"}]`` for every outline with an ``xmlUrl``;
-``write_opml`` renders feeds as OPML 2.0; ``append_to_feeds_yaml`` adds new feeds to
-config/feeds.yaml, keeping its comments when the file allows, and never twice.
+``write_opml`` renders feeds as OPML 2.0. Imported feeds are added to config/feeds.yaml by
+``pipeline.config.files.append_feeds`` (comments kept when the file allows, never twice).
 """
 
 from __future__ import annotations
@@ -11,9 +11,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from pathlib import Path
-
-import yaml
 
 from pipeline.models import FeedSource
 from pipeline.sources.errors import FeedError
@@ -53,26 +50,3 @@ def write_opml(feeds: Iterable[FeedSource], title: str = "newswire feeds") -> st
         ET.SubElement(body, "outline", attrs)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
-
-
-def append_to_feeds_yaml(path: Path, new: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Add feeds whose URL is not listed yet; returns the ones added."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    data = yaml.safe_load(text) or {} if text else {}
-    listed = list(data.get("feeds") or [])
-    known = {str(f.get("url")) for f in listed if isinstance(f, dict)}
-    added = [f for f in new if f["url"] not in known]
-    if not added:
-        return []
-    block = yaml.safe_dump(added, allow_unicode=True, sort_keys=False, indent=2)
-    block = "".join(f"  {line}\n" for line in block.splitlines())
-    candidate = text.rstrip("\n") + "\n" + block if listed and set(data) == {"feeds"} else ""
-    try:
-        ok = candidate and yaml.safe_load(candidate).get("feeds") == listed + added
-    except yaml.YAMLError:
-        ok = False
-    if not ok:  # not a plain trailing list: rewrite (comments are lost)
-        data["feeds"] = listed + added
-        candidate = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-    path.write_text(candidate, encoding="utf-8")
-    return added

@@ -42,10 +42,26 @@ class SearchStore(Protocol):
         """All stories, most recently updated first."""
         ...
 
+    def story(self, story_id: str) -> Story | None:
+        """One story (a merged story's id leads to the story it joined)."""
+        ...
+
+    def article(self, article_id: str) -> EnrichedArticle | None:
+        """One indexed article."""
+        ...
+
+    def facets(self, query: str, size: int = 10) -> dict[str, object]:
+        """Counts of topics, sources, languages and publication days among the matches."""
+        ...
+
     def export(self) -> Iterator[EnrichedArticle]:
         """Every indexed article."""
         ...
 
     def alert_log(self) -> list[AlertEvent]:
         """Every alert that fired, oldest first."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
         ...

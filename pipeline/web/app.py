@@ -34,12 +34,12 @@ from pipeline import metrics
 from pipeline.config.settings import Settings
 from pipeline.errors import QuerySyntaxError
 from pipeline.models import Story
+from pipeline.storage.base import SearchStore
 from pipeline.web.highlight import marked, plain, safe_href
 from pipeline.web.service import (
     AlertsView,
     FeedHealth,
     Reader,
-    ReadStore,
     SearchPage,
     Timeline,
 )
@@ -75,7 +75,7 @@ def _link(path: str, params: dict[str, Any], **changes: Any) -> str:
     return path + ("?" + urlencode(kept) if kept else "")
 
 
-def create_app(store: ReadStore, settings: Settings, token: str | None = None,
+def create_app(store: SearchStore, settings: Settings, token: str | None = None,
                feed_states: Callable[[], dict[str, dict[str, Any]]] | None = None) -> FastAPI:
     """The app over ``store``; ``token`` (if any) is asked of every request but health;
     ``feed_states`` reads feed health where the store does not keep it (Kafka mode)."""

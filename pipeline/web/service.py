@@ -17,25 +17,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from pipeline.config.settings import Settings
-from pipeline.models import AlertEvent, Story
+from pipeline.models import AlertEvent
 from pipeline.query.filters import compose, quoted
-from pipeline.storage.base import SearchHit
+from pipeline.storage.base import SearchHit, SearchStore
 
 MAX_WINDOW = 10_000  # deepest hit a page may reach (Elasticsearch's default window)
 STORY_ARTICLES = 1_000
-
-
-class ReadStore(Protocol):
-    def search(self, query: str, limit: int = 20) -> list[SearchHit]: ...
-    def stories(self) -> list[Story]: ...
-    def story(self, story_id: str) -> Story | None: ...
-    def alert_log(self) -> list[AlertEvent]: ...
-    def facets(self, query: str, size: int = 10) -> dict[str, Any]: ...
 
 
 class Facets(BaseModel):
@@ -117,7 +109,7 @@ class FeedHealth(BaseModel):
 
 
 class Reader:
-    def __init__(self, store: ReadStore, settings: Settings,
+    def __init__(self, store: SearchStore, settings: Settings,
                  feed_states: Callable[[], dict[str, dict[str, Any]]] | None = None) -> None:
         self.store = store
         self.settings = settings

@@ -11,7 +11,7 @@ import yaml
 
 from pipeline.cli.app import app as cli
 from pipeline.cli.web import TOKEN_ENV
-from pipeline.config.settings import _ENV, load_settings
+from pipeline.config.settings import ENV_VARIABLES, load_settings
 from pipeline.storage.elasticsearch.kibana import KIBANA_FILE, ndjson
 from pipeline.storage.elasticsearch.store import KINDS, TEMPLATE_DIR, IndexNames
 from tests.conftest import REPO
@@ -93,8 +93,7 @@ def test_app_services_use_real_settings_and_commands() -> None:
     for name in APPS:
         service = SERVICES[name]
         env = service["environment"]
-        unknown = {k for k in env if k.startswith("NEWSWIRE_")} - set(_ENV.values()) - {
-            "NEWSWIRE_CONFIG", TOKEN_ENV}
+        unknown = {k for k in env if k.startswith("NEWSWIRE_")} - ENV_VARIABLES - {TOKEN_ENV}
         assert not unknown, f"{name}: environment variables newswire does not read: {unknown}"
         assert env["NEWSWIRE_BACKEND"] == "kafka"
         settings = load_settings(REPO / "config", env={k: str(v) for k, v in env.items()

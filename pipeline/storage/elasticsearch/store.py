@@ -218,6 +218,13 @@ class ElasticsearchStore:
             story_id = source[MERGED_INTO]
         return None
 
+    def article(self, article_id: str) -> EnrichedArticle | None:
+        try:
+            source = self.client.get(index=self.names.articles, id=article_id)["_source"]
+        except NotFoundError:  # no such article, or no index yet
+            return None
+        return article_from_doc(source)
+
     def export(self) -> Iterator[EnrichedArticle]:
         articles = [article_from_doc(h["_source"]) for h in self._scan(self.names.articles)]
         articles.sort(key=lambda a: (a.published.isoformat() if a.published else "", a.id))

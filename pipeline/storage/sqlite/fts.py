@@ -1,4 +1,5 @@
-"""Lucene query tree → an FTS5 MATCH expression that selects a superset of the matches.
+"""The FTS5 side of the SQLite store: keyword tokens written, and a Lucene query tree turned
+into an FTS5 MATCH expression that selects a superset of the matches.
 
 The in-process matcher then confirms each candidate, so the expression only has to be
 *wide enough*; None means "no restriction possible" (e.g. a pure NOT or a date range).
@@ -6,7 +7,28 @@ The in-process matcher then confirms each candidate, so the expression only has 
 
 from __future__ import annotations
 
+import re
+
+from pipeline.models import EnrichedArticle
+from pipeline.query.analysis import analyzed_string, fold
 from pipeline.query.parser import Bool, DateRange, Keyword, MatchAll, Node, Phrase, Term
+
+
+def meta_tokens(article: EnrichedArticle) -> str:
+    """Keyword fields as single FTS tokens (``topic:nato source:cnn``), plus author terms."""
+    def tok(field: str, value: str) -> str:
+        return f"{field}:{keyword_token(value)}"
+    parts = [tok("topic", t) for t in article.topics]
+    parts += [tok("source", article.source), tok("story", article.story_id)]
+    if article.lang:
+        parts.append(tok("lang", article.lang))
+    if article.author:  # author terms: candidates for author: queries (the matcher confirms)
+        parts.append(analyzed_string(article.author))
+    return " ".join(parts)
+
+
+def keyword_token(value: str) -> str:
+    return re.sub(r"[^\w:-]+", "_", fold(value)).strip("_")
 
 
 def _quote(token: str) -> str:
@@ -14,9 +36,6 @@ def _quote(token: str) -> str:
 
 
 def fts_expression(node: Node) -> str | None:
-    # imported here to avoid a cycle with sqlite_store's keyword encoding
-    from pipeline.storage.sqlite.store import keyword_token
-
     match node:
         case MatchAll() | DateRange():
             return None

@@ -10,19 +10,18 @@ query finds here exactly what it would tag or alert on.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 from pipeline.models import AlertEvent, DeadLetter, EnrichedArticle, Story
-from pipeline.query.analysis import analyzed_string, fold
+from pipeline.query.analysis import analyzed_string
 from pipeline.query.matcher import Document, matches
 from pipeline.query.parser import Node, compile_query
 from pipeline.storage.base import SearchHit
 from pipeline.storage.snippet import snippet
-from pipeline.storage.sqlite.fts import fts_expression
+from pipeline.storage.sqlite.fts import fts_expression, meta_tokens
 from pipeline.storage.sqlite.kv import SqliteMapping
 
 SCHEMA = """
@@ -57,23 +56,6 @@ CREATE TABLE IF NOT EXISTS feed_keys (key TEXT PRIMARY KEY, article_id TEXT NOT 
 CREATE TABLE IF NOT EXISTS seen_in (article_id TEXT NOT NULL, feed_url TEXT NOT NULL,
     first_seen TEXT NOT NULL, PRIMARY KEY (article_id, feed_url)) WITHOUT ROWID;
 """
-
-
-def meta_tokens(article: EnrichedArticle) -> str:
-    """Keyword fields as single FTS tokens (``topic:nato source:cnn``), plus author terms."""
-    def tok(field: str, value: str) -> str:
-        return f"{field}:{keyword_token(value)}"
-    parts = [tok("topic", t) for t in article.topics]
-    parts += [tok("source", article.source), tok("story", article.story_id)]
-    if article.lang:
-        parts.append(tok("lang", article.lang))
-    if article.author:  # author terms: candidates for author: queries (the matcher confirms)
-        parts.append(analyzed_string(article.author))
-    return " ".join(parts)
-
-
-def keyword_token(value: str) -> str:
-    return re.sub(r"[^\w:-]+", "_", fold(value)).strip("_")
 
 
 def _analysed(article: EnrichedArticle, doc: Document | None) -> tuple[str, str]:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from pipeline.models import FeedSource
 from pipeline.sources.health import HEALTH_FIELDS
-from pipeline.sources.opml import append_to_feeds_yaml, read_opml, write_opml
+from pipeline.config.files import append_feeds
+from pipeline.sources.opml import read_opml, write_opml
 from tests.conftest import newswire, newswire_json
 from tests.unit.sources.farm import rss, serve
 
@@ -25,9 +26,9 @@ def test_opml_round_trip(tmp_path: Path) -> None:
     assert again == feeds
     yaml_file = tmp_path / "feeds.yaml"
     yaml_file.write_text("# my feeds\nfeeds:\n  - url: https://wire.example/rss\n")
-    assert append_to_feeds_yaml(yaml_file, feeds) == feeds[1:]
+    assert append_feeds(yaml_file, feeds) == feeds[1:]
     assert yaml_file.read_text().startswith("# my feeds\n")  # comments kept
-    assert append_to_feeds_yaml(yaml_file, feeds) == []  # never twice
+    assert append_feeds(yaml_file, feeds) == []  # never twice
 
 
 def test_cli_health_import_export(tmp_path: Path) -> None:

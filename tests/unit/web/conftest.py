@@ -63,7 +63,8 @@ def settings(tmp_path: Path) -> Settings:
         {"name": "pact", "query": "topic:security-pacts", "channels": ["console"]}]}))
     (config / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [
         {"url": FEED, "name": "World"}]}))
-    (config / "topics.yaml").write_text(yaml.safe_dump({"topics": []}))
+    (config / "topics.yaml").write_text(yaml.safe_dump({"topics": [
+        {"name": "security-pacts", "query": "pact OR agreement"}]}))
     return load_settings(config, data_dir=tmp_path / "data", env={})
 
 
