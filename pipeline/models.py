@@ -36,6 +36,8 @@ class Record(BaseModel):
 class FeedSource(Record):
     """One feed to poll: an http(s) URL or a local file path."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
     url: str = Field(min_length=1)
     name: str | None = None
     enabled: bool = True
@@ -160,6 +162,8 @@ class AlertRule(Record):
     (``hourly``, or ``daily`` at ``digest_at`` UTC). Webhook channels are signed with the
     secret in the environment variable ``secret_env`` (or ``secrets[channel spec]``).
     """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     query: str = Field(min_length=1)

@@ -79,7 +79,9 @@ def _trust_utf8(content: bytes, content_type: str) -> tuple[bytes, str]:
 
 def entry_time(entry: Mapping[str, Any]) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        # dict.get: feedparser's own get() maps a missing updated_parsed to published_parsed
+        # with a DeprecationWarning; the keys actually parsed are what counts here
+        value = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
         if value:
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), UTC)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pipeline.config.files import append_feeds
 from pipeline.models import FeedSource
 from pipeline.sources.health import HEALTH_FIELDS
-from pipeline.config.files import append_feeds
 from pipeline.sources.opml import read_opml, write_opml
 from tests.conftest import newswire, newswire_json
 from tests.unit.sources.farm import rss, serve
