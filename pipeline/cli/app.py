@@ -16,7 +16,8 @@ from rich.table import Table
 from pipeline.cli.alerts import alerts_app
 from pipeline.cli.common import console, dump, err, open_store, root, settings
 from pipeline.cli.feeds import feeds_app
-from pipeline.cli.web import kibana_app, story, web, web_beside
+from pipeline.cli.setup import kibana_app, setup
+from pipeline.cli.web import story, web, web_beside
 from pipeline.errors import QuerySyntaxError
 from pipeline.models import EnrichedArticle, Story
 
@@ -26,6 +27,7 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(kibana_app, name="kibana")
 app.command()(web)
+app.command()(setup)
 app.command()(story)
 
 BackendOpt = Annotated[str | None, typer.Option(

@@ -1,16 +1,14 @@
-"""``newswire web``, ``newswire story`` and ``newswire kibana import``.
+"""``newswire web`` and ``newswire story``.
 
     newswire web [--host H] [--port P]   the search page + JSON API (127.0.0.1:8000);
                                          off loopback a token is required (env
                                          NEWSWIRE_WEB_TOKEN)
     newswire story ID [--json]           a story's timeline: articles by time, source,
                                          near-copies marked
-    newswire kibana import [--url U]     data views, saved searches, dashboard into Kibana
 """
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -25,7 +23,6 @@ if TYPE_CHECKING:
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 TOKEN_ENV = "NEWSWIRE_WEB_TOKEN"
-kibana_app = typer.Typer(help="Kibana: import newswire's saved objects.", no_args_is_help=True)
 
 HostOpt = Annotated[str, typer.Option("--host", help="Address to bind; anything but "
                                       "127.0.0.1/localhost/::1 requires a token.")]
@@ -114,28 +111,6 @@ def story(
                       a.source, a.title, f"near-copy of {a.near_copy_of}" if a.near_copy_of
                       else "", a.id)
     console.print(table)
-
-
-@kibana_app.command("import")
-def kibana_import(
-    url: Annotated[str, typer.Option("--url", help="Kibana's URL.")] = "http://127.0.0.1:5601",
-    wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for Kibana "
-                                        "to come up.")] = 60.0,
-) -> None:
-    """Import the data views, saved searches (per topic) and the dashboard into Kibana.
-
-    Example: newswire kibana import --url http://localhost:5601"""
-    from pipeline.storage.elasticsearch.kibana import import_kibana, ndjson
-
-    cfg = settings()
-    body = ndjson(cfg.topics, cfg.rules)
-    try:
-        import_kibana(url.rstrip("/"), body, wait=wait)
-    except SystemExit as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
-    err.print(f"imported {len(body.splitlines())} saved objects into {url}")
-    sys.stdout.flush()
 
 
 class web_beside:  # noqa: N801 - used as ``async with web_beside(...)``

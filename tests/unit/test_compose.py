@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -14,7 +15,7 @@ from pipeline.cli.web import TOKEN_ENV
 from pipeline.config.settings import ENV_VARIABLES, load_settings
 from pipeline.storage.elasticsearch.kibana import KIBANA_FILE, ndjson
 from pipeline.storage.elasticsearch.store import KINDS, TEMPLATE_DIR, IndexNames
-from tests.conftest import REPO
+from tests.conftest import REPO, newswire
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES: dict[str, Any] = COMPOSE["services"]
@@ -102,10 +103,8 @@ def test_app_services_use_real_settings_and_commands() -> None:
         assert "./config:/app/config:ro" in service["volumes"]
         assert env["NEWSWIRE_CONFIG"] == "/app/config"
         command = service["command"]
-        if command[0] == "newswire":
-            assert command[1] in commands, f"{name} runs `newswire {command[1]}`: no such command"
-        else:
-            assert command[:3] == ["python", "-m", "pipeline.storage.elasticsearch.kibana"]
+        assert command[0] == "newswire", f"{name} runs {command}: not the newswire CLI"
+        assert command[1] in commands, f"{name} runs `newswire {command[1]}`: no such command"
         for dep in service.get("depends_on", {}):
             assert dep in SERVICES
     assert host_port("web", 8000) == 8000
@@ -152,3 +151,9 @@ def test_kibana_has_a_saved_search_per_alert_rule_with_index_field_names() -> No
     text = KIBANA_FILE.read_text(encoding="utf-8")
     for rule in load_settings(REPO / "config", env={}).rules:
         assert f'"newswire-alert-{rule.name}"' in text
+
+
+def test_kibana_write_through_the_cli_matches_the_shipped_file(tmp_path: Path) -> None:
+    out = tmp_path / "objects.ndjson"
+    newswire(REPO / "config", tmp_path / "data", "kibana", "write", str(out))
+    assert out.read_text(encoding="utf-8") == KIBANA_FILE.read_text(encoding="utf-8")

@@ -1,7 +1,7 @@
 """One-shot setup of the search side: Elasticsearch templates + Kibana saved objects.
 
-    python -m pipeline.storage.elasticsearch.kibana [--kibana http://kibana:5601] [--config DIR]
-    python -m pipeline.storage.elasticsearch.kibana --write-kibana config/kibana/newswire.ndjson
+    newswire setup [--kibana http://kibana:5601]         templates, indices, saved objects
+    newswire kibana write config/kibana/newswire.ndjson  the saved objects as a file
 
 Kibana objects are code: ``saved_objects`` builds them from config/topics.yaml (a data
 view on ``newswire-articles`` with ``published`` as time field, one on stories, a saved
@@ -11,7 +11,6 @@ stories); ``config/kibana/newswire.ndjson`` is its output, checked by a test.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import re
@@ -22,10 +21,9 @@ from typing import Any
 
 import httpx
 
-from pipeline.config.settings import load_settings
+from pipeline.errors import SinkUnavailable
 from pipeline.models import AlertRule
 from pipeline.processing.tag import TopicRule
-from pipeline.runtime.kafka.worker import setup_elasticsearch
 
 logger = logging.getLogger(__name__)
 KIBANA_FILE = Path(__file__).resolve().parents[3] / "config" / "kibana" / "newswire.ndjson"
@@ -132,27 +130,6 @@ def import_kibana(url: str, body: str, *, wait: float = 300.0) -> None:
         except httpx.HTTPError as exc:
             problem = str(exc)
         if time.monotonic() > deadline:
-            raise SystemExit(f"kibana import failed: {problem}")
+            raise SinkUnavailable(f"kibana import failed: {problem}")
         logger.warning("kibana not ready url=%s problem=%s", url, problem)
         time.sleep(5)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=None, help="config directory (default: config)")
-    parser.add_argument("--kibana", default=None, help="Kibana URL to import saved objects")
-    parser.add_argument("--write-kibana", type=Path, default=None,
-                        help="only write the saved objects as NDJSON to this file")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    settings = load_settings(args.config)
-    if args.write_kibana:
-        args.write_kibana.write_text(ndjson(settings.topics, settings.rules), encoding="utf-8")
-        return
-    setup_elasticsearch(settings)
-    if args.kibana:
-        import_kibana(args.kibana.rstrip("/"), ndjson(settings.topics, settings.rules))
-
-
-if __name__ == "__main__":
-    main()
