@@ -14,7 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pipeline.models import AlertEvent, AlertRule, utcnow
+from pipeline.notify.channel import DeliveryContext, local_path
 from pipeline.notify.render import html_text, subject
+from pipeline.notify.spec import check_atom
 
 ATOM = "http://www.w3.org/2005/Atom"
 KEEP = 200
@@ -83,3 +85,16 @@ def _replace(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+class AtomChannel:
+    """``atom[:PATH]``: the rule's feed file (default ``alerts/RULE.atom`` in the data dir)."""
+
+    scheme = "atom"
+
+    def validate(self, target: str) -> None:
+        check_atom(target)
+
+    async def deliver(self, event: AlertEvent, target: str, context: DeliveryContext) -> None:
+        path = local_path(context, target or f"alerts/{event.rule}.atom")
+        write_atom(path, context.rules.get(event.rule) or event.rule, event)

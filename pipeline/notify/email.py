@@ -22,8 +22,10 @@ from email.utils import format_datetime
 from pipeline.config.alerts import SmtpSettings
 from pipeline.errors import SinkUnavailable
 from pipeline.models import AlertEvent
+from pipeline.notify.channel import DeliveryContext
 from pipeline.notify.render import html_text, plain_text, subject
-from pipeline.notify.spec import DeliveryRejected, split
+from pipeline.notify.retry import with_retries
+from pipeline.notify.spec import DeliveryRejected, check_email, split
 
 
 def _atom(text: str) -> str:
@@ -117,3 +119,18 @@ async def send_email(settings: SmtpSettings | None, password: str | None,
         await asyncio.to_thread(_send, settings, password, msg)
     except (smtplib.SMTPException, OSError) as exc:
         raise _classify(exc, where) from exc
+
+
+class EmailChannel:
+    """``email:ADDRESS[,..]``: one message to every address, retried per the policy."""
+
+    scheme = "email"
+
+    def validate(self, target: str) -> None:
+        check_email(target)
+
+    async def deliver(self, event: AlertEvent, target: str, context: DeliveryContext) -> None:
+        settings = context.channels
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        await with_retries(settings.delivery,
+                           lambda: send_email(settings.smtp, password, event), event)

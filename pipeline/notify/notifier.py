@@ -4,7 +4,9 @@
     Notifier.deliver_all(events)   every event, concurrently per (rule, channel), each within
                                    its deadline; sets state delivered / failed + the reason
 
-Channel specs and their formats: ``spec`` (console, jsonl, webhook, slack, email, atom).
+Channel specs and their formats: ``spec`` (console, jsonl, webhook, slack, email, atom);
+each spec's scheme names its ``Channel`` in ``registry``, and the notifier is the
+``DeliveryContext`` it delivers with (data dir, console, HTTP client, settings, rules).
 The runtime records each state: a pending alert is retried after a restart, a failed one
 is dead-lettered with its reason (``newswire alerts log``).
 """
@@ -27,17 +29,10 @@ from pipeline.config.alerts import (
     build_channel_settings,
 )
 from pipeline.models import AlertEvent, AlertRule
-from pipeline.notify.atom import atom_feed, write_atom
-from pipeline.notify.email import send_email
-from pipeline.notify.render import payload, render, slack_payload
-from pipeline.notify.spec import (
-    ChannelError,
-    DeliveryError,
-    DeliveryRejected,
-    split,
-    validate,
-)
-from pipeline.notify.webhook import post_json, with_retries
+from pipeline.notify.atom import atom_feed
+from pipeline.notify.registry import channel_for, validate
+from pipeline.notify.render import render
+from pipeline.notify.spec import ChannelError, DeliveryError, DeliveryRejected, split
 
 if TYPE_CHECKING:  # settings are built by pipeline.config; this module never reads them
     from pipeline.config.settings import Settings
@@ -90,39 +85,9 @@ class Notifier:
             await self._own_client.aclose()
             self._own_client = None
 
-    def _path(self, target: str) -> Path:
-        return Path(target) if Path(target).is_absolute() else self.base_dir / target
-
     async def deliver(self, event: AlertEvent) -> None:
         """Send one event (with retries for network channels); raise if it did not go."""
-        kind, target = split(event.channel)
-        policy = self.channels.delivery
-        if kind == "console":
-            print(render(event), file=self.out, flush=True)
-        elif kind == "jsonl":
-            path = self._path(target)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as fh:
-                fh.write(event.model_dump_json(exclude={"state", "error", "attempts"}) + "\n")
-        elif kind in ("webhook", "slack"):
-            missing = self.channels.missing_for(event.rule, event.channel)
-            if missing:
-                raise DeliveryRejected(f"webhook secret: environment variable {missing} is "
-                                       "not set (the rule names it; not sending unsigned)")
-            secret = self.channels.secret_for(event.rule, event.channel)
-            data = payload(event) if kind == "webhook" else slack_payload(event)
-            await post_json(self.client, target, data, event, policy,
-                            secret.get_secret_value() if secret else None)
-        elif kind == "email":
-            password = self.channels.smtp_password
-            await with_retries(policy, lambda: send_email(
-                self.channels.smtp, password.get_secret_value() if password else None, event),
-                event)
-        elif kind == "atom":
-            path = self._path(target or f"alerts/{event.rule}.atom")
-            write_atom(path, self.rules.get(event.rule) or event.rule, event)
-        else:
-            raise ChannelError(f"unknown alert channel {event.channel!r}")
+        await channel_for(event.channel).deliver(event, split(event.channel)[1], self)
 
     async def _deliver_recorded(self, event: AlertEvent) -> AlertEvent:
         try:

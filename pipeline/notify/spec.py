@@ -1,4 +1,5 @@
-"""Channel specs and delivery errors.
+"""Channel specs (``SCHEME[:TARGET]``), the check of each built-in scheme's target, and
+delivery errors.
 
     console              print one line on stdout
     jsonl:PATH           append the event as one JSON line (PATH relative to the data dir)
@@ -7,6 +8,9 @@
     email:ADDRESS[,..]   SMTP (server in alerts.yaml ``smtp:``), plain text + HTML, threaded
     atom[:PATH]          an Atom feed file per rule (default ``alerts/RULE.atom``)
 
+This module is pure (no channel, no configuration), so ``pipeline.config`` validates specs
+with it at load time; each channel class (``registry``) reuses its scheme's check here.
+
 A failed delivery raises ``DeliveryError``: ``SinkUnavailable`` (retryable: network,
 timeouts, HTTP 429/5xx, SMTP 4xx) or ``DeliveryRejected`` (permanent: dead-letter it).
 """
@@ -14,14 +18,14 @@ timeouts, HTTP 429/5xx, SMTP 4xx) or ``DeliveryRejected`` (permanent: dead-lette
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from pipeline.errors import NewswireError, SinkUnavailable
 
-KINDS = ("console", "jsonl", "webhook", "slack", "email", "atom")
+Check = Callable[[str], None]  # a target check: returns, or raises ChannelError
 _ADDRESS = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$|^[^@\s,]+@localhost$")
-USAGE = ("use console, jsonl:PATH, webhook:URL, slack:URL, email:ADDRESS or atom[:PATH] "
-         "(e.g. webhook:https://example.org/hook)")
+_EXAMPLES = "e.g. webhook:https://example.org/hook or jsonl:alerts.jsonl"
 
 
 class ChannelError(ValueError):
@@ -36,28 +40,70 @@ DeliveryError = (SinkUnavailable, DeliveryRejected)
 
 
 def split(spec: str) -> tuple[str, str]:
+    """``(scheme, target)``: the scheme lower-cased, both stripped."""
     kind, _, target = spec.partition(":")
     return kind.strip().lower(), target.strip()
 
 
-def validate(spec: str) -> str:
-    """The spec unchanged if it is a channel newswire can deliver to; else ChannelError."""
+def check_console(target: str) -> None:
+    if target:
+        raise ChannelError("console takes no target")
+
+
+def check_jsonl(target: str) -> None:
+    if not target:
+        raise ChannelError("jsonl needs a file, e.g. jsonl:alerts.jsonl")
+
+
+def check_url(scheme: str, target: str) -> None:
+    url = urlsplit(target)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise ChannelError(f"{scheme} needs an http(s) URL, e.g. "
+                           f"{scheme}:https://hooks.example.org/T000/B000")
+
+
+def check_email(target: str) -> None:
+    addresses = [a.strip() for a in target.split(",") if a.strip()]
+    bad = [a for a in addresses if not _ADDRESS.match(a)]
+    if not addresses or bad:
+        raise ChannelError("email needs addresses, e.g. email:desk@example.org (bad: "
+                           + ", ".join(bad or ["none"]) + ")")
+
+
+def check_atom(target: str) -> None:
+    """Any path, or none (``alerts/RULE.atom``)."""
+
+
+CHECKS: Mapping[str, Check] = {
+    "console": check_console,
+    "jsonl": check_jsonl,
+    "webhook": lambda target: check_url("webhook", target),
+    "slack": lambda target: check_url("slack", target),
+    "email": check_email,
+    "atom": check_atom,
+}
+KINDS = tuple(CHECKS)
+
+
+def usage(schemes: Iterable[str]) -> str:
+    return f"known channels are {', '.join(schemes)} ({_EXAMPLES})"
+
+
+def unknown(spec: str, schemes: Iterable[str]) -> ChannelError:
+    return ChannelError(f"unknown alert channel {spec!r}: {usage(schemes)}")
+
+
+USAGE = usage(KINDS)
+
+
+def validate(spec: str, checks: Mapping[str, Check] = CHECKS) -> str:
+    """The spec unchanged if ``checks`` (by scheme) accept it; else ChannelError."""
     kind, target = split(spec)
-    if kind not in KINDS:
-        raise ChannelError(f"unknown alert channel {spec!r}: {USAGE}")
-    if kind == "console" and target:
-        raise ChannelError(f"channel {spec!r}: console takes no target")
-    if kind == "jsonl" and not target:
-        raise ChannelError(f"channel {spec!r}: jsonl needs a file, e.g. jsonl:alerts.jsonl")
-    if kind in ("webhook", "slack"):
-        url = urlsplit(target)
-        if url.scheme not in ("http", "https") or not url.netloc:
-            raise ChannelError(f"channel {spec!r}: {kind} needs an http(s) URL, e.g. "
-                               f"{kind}:https://hooks.example.org/T000/B000")
-    if kind == "email":
-        addresses = [a.strip() for a in target.split(",") if a.strip()]
-        bad = [a for a in addresses if not _ADDRESS.match(a)]
-        if not addresses or bad:
-            raise ChannelError(f"channel {spec!r}: email needs addresses, e.g. "
-                               "email:desk@example.org (bad: " + ", ".join(bad or ["none"]) + ")")
+    check = checks.get(kind)
+    if check is None:
+        raise unknown(spec, checks)
+    try:
+        check(target)
+    except ChannelError as exc:
+        raise ChannelError(f"channel {spec!r}: {exc}") from None
     return spec

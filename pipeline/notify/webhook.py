@@ -5,30 +5,28 @@
     X-Newswire-Delivery: stable id of (rule, story, event, channel) (receivers may dedupe)
 
 2xx delivers; 408/429/5xx and network errors are retried (``Retry-After`` honoured, capped);
-other statuses are refused for good.
+other statuses are refused for good. A rule that names a secret whose variable is unset is
+refused before sending (never sent unsigned).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
-import logging
-import random
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from pipeline.config.alerts import RetryPolicy
 from pipeline.errors import SinkUnavailable
 from pipeline.models import AlertEvent
-from pipeline.notify.spec import DeliveryRejected
+from pipeline.notify.channel import DeliveryContext
+from pipeline.notify.render import payload, slack_payload
+from pipeline.notify.retry import with_retries
+from pipeline.notify.spec import DeliveryRejected, check_url
 
-logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Newswire-Signature"
-T = TypeVar("T")
 
 
 def sign(secret: str | bytes, body: bytes) -> str:
@@ -45,32 +43,6 @@ def verify(secret: str | bytes, body: bytes, signature: str) -> bool:
 def delivery_id(event: AlertEvent) -> str:
     raw = f"{event.rule}\x1f{event.story_id}\x1f{event.event}\x1f{event.channel}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-
-def backoff(policy: RetryPolicy, attempt: int, hint: float | None = None) -> float:
-    """Seconds before retry ``attempt`` (1-based): exponential, half of it jittered."""
-    step = min(policy.max_backoff, policy.backoff * 2 ** (attempt - 1))
-    if hint is not None:
-        step = min(policy.max_backoff, max(step, hint))
-    return step / 2 + random.uniform(0, step / 2)  # noqa: S311 - jitter, not crypto
-
-
-async def with_retries(policy: RetryPolicy, call: Callable[[], Awaitable[T]],
-                       event: AlertEvent) -> T:
-    """Run ``call`` until it succeeds, is refused for good, or attempts run out."""
-    attempt = 0
-    while True:
-        attempt += 1
-        event.attempts += 1
-        try:
-            return await call()
-        except SinkUnavailable as exc:
-            if attempt >= policy.attempts:
-                raise SinkUnavailable(f"gave up after {attempt} attempts: {exc}") from exc
-            pause = backoff(policy, attempt, exc.retry_after if exc.retry_after > 1 else None)
-            logger.info("retrying alert rule=%s channel=%s attempt=%d in=%.2fs error=%s",
-                        event.rule, event.channel, attempt, pause, exc)
-            await asyncio.sleep(pause)
 
 
 def _retry_after(response: httpx.Response) -> float:
@@ -104,3 +76,34 @@ async def post_json(client: httpx.AsyncClient, url: str, data: dict[str, Any],
         raise DeliveryRejected(reason)
 
     await with_retries(policy, once, event)
+
+
+class WebhookChannel:
+    """``webhook:URL``: the event as JSON."""
+
+    scheme = "webhook"
+
+    def body(self, event: AlertEvent) -> dict[str, Any]:
+        return payload(event)
+
+    def validate(self, target: str) -> None:
+        check_url(self.scheme, target)
+
+    async def deliver(self, event: AlertEvent, target: str, context: DeliveryContext) -> None:
+        settings = context.channels
+        missing = settings.missing_for(event.rule, event.channel)
+        if missing:
+            raise DeliveryRejected(f"webhook secret: environment variable {missing} is "
+                                   "not set (the rule names it; not sending unsigned)")
+        secret = settings.secret_for(event.rule, event.channel)
+        await post_json(context.client, target, self.body(event), event, settings.delivery,
+                        secret.get_secret_value() if secret else None)
+
+
+class SlackChannel(WebhookChannel):
+    """``slack:URL``: Slack's incoming-webhook format (``text`` + ``blocks``)."""
+
+    scheme = "slack"
+
+    def body(self, event: AlertEvent) -> dict[str, Any]:
+        return slack_payload(event)
