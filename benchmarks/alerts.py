@@ -112,7 +112,8 @@ def kafka(n: int = KAFKA_ARTICLES, pace: float = KAFKA_PACE) -> dict[str, float]
     from benchmarks import distributed
     from pipeline.notify.webhook import SIGNATURE_HEADER, verify
     from pipeline.runtime.embedded import raw_id
-    from pipeline.runtime.kafka.worker import RawProducer, stream_config
+    from pipeline.runtime.kafka.admin import stream_config
+    from pipeline.runtime.kafka.poller import RawProducer
 
     rng, vocab = random.Random(6), vocabulary()
     secret = os.environ.setdefault(SECRET_ENV, "bench-secret")  # the worker inherits it

@@ -167,7 +167,8 @@ class Bench:
         """Produce ``records`` (at ``rate``/s, or at once) while polling ES until all show."""
         from pipeline.models import RawArticle
         from pipeline.runtime.embedded import raw_id
-        from pipeline.runtime.kafka.worker import RawProducer, stream_config
+        from pipeline.runtime.kafka.admin import stream_config
+        from pipeline.runtime.kafka.poller import RawProducer
 
         raws = [RawArticle.model_validate(r) for r in records]
         ids = {raw_id(r) for r in raws}

@@ -4,7 +4,9 @@
                                                               (article + FTS + story + state
                                                                + alert keys) ─▶ deliver alerts
 
-It owns all I/O; the stages it calls are the same objects the Kafka runtime uses.
+It owns all I/O; the stages it calls are the same objects the Kafka runtime uses, under
+the same failure policy (``pipeline.runtime.failures``): a stage that fails on one article
+dead-letters that article (its state writes undone) and the ingest goes on.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from typing import TextIO
 
 from pipeline import metrics
 from pipeline.config.settings import Settings
-from pipeline.errors import PoisonInputError
 from pipeline.identity import article_id
 from pipeline.models import AlertEvent, DeadLetter, FeedSource, RawArticle
 from pipeline.notify.notifier import Notifier
 from pipeline.processing.clean.source_junk import SourceJunk, junk_source
 from pipeline.processing.stages import Analysed, Stages
 from pipeline.processing.tag import TopicRule
+from pipeline.runtime.failures import Failed, attempt, attempt_sync
+from pipeline.runtime.undo import UndoLog
 from pipeline.sources.feeds import Poller
 from pipeline.sources.scheduler import FeedScheduler
 from pipeline.storage.sqlite.store import SqliteStore
@@ -49,11 +52,11 @@ def _init_worker(topics: list[TopicRule]) -> None:
 
 def _prepare(stages: Stages, raw: RawArticle,
              learned: frozenset[str] = frozenset()) -> Analysed | str:
-    """Clean, analyse and tag one raw article, or the reason it is poison."""
+    """Clean, analyse and tag one raw article, or the reason it is dead-lettered."""
     try:
-        return stages.prepare(raw, learned)
-    except PoisonInputError as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return attempt_sync("clean", stages.prepare, raw, learned)
+    except Failed as exc:
+        return str(exc)
 
 
 def _prepare_many(items: list[tuple[RawArticle, frozenset[str]]]) -> list[Analysed | str]:
@@ -99,13 +102,18 @@ class EmbeddedRuntime:
                  poller: Poller | None = None) -> None:
         self.settings = settings
         self.store = SqliteStore(settings.db_path)
-        self.stages = Stages(list(settings.topics), list(settings.rules),
-                             self.store.mapping("cluster"), self.store.mapping("alerts"))
+        # one article's state writes can be undone when a stage fails on it
+        self.state = (UndoLog(self.store.mapping("cluster")),
+                      UndoLog(self.store.mapping("alerts")))
+        self.stages = self._new_stages()
         self.source_junk = SourceJunk(self.store.mapping("source_junk"))
         self.notifier = Notifier.from_settings(settings, out=out)
         self.poller = poller
         self._scheduler: FeedScheduler | None = None
         self._pool: ProcessPoolExecutor | None = None
+
+    def _new_stages(self) -> Stages:
+        return Stages(list(self.settings.topics), list(self.settings.rules), *self.state)
 
     async def close(self) -> None:
         if self._pool:
@@ -152,7 +160,7 @@ class EmbeddedRuntime:
                 elif isinstance(result, str):
                     self._dead(stats, "clean", result, raw.model_dump_json(), rid)
                 else:
-                    fired += self._assign_one(rid, result, stats)
+                    fired += await self._assign_one(rid, result, stats)
                     self.source_junk.observe(junk_source(raw), result.junk_candidates,
                                              result.signature)
             self.store.commit()
@@ -164,10 +172,14 @@ class EmbeddedRuntime:
         await self.deliver(fired)
         return stats
 
-    def _assign_one(self, rid: str, analysed: Analysed, stats: Stats) -> list[AlertEvent]:
+    async def _assign_one(self, rid: str, analysed: Analysed,
+                          stats: Stats) -> list[AlertEvent]:
+        for state in self.state:
+            state.savepoint()
         try:
-            out = self.stages.assign(analysed)
-        except PoisonInputError as exc:
+            out = await attempt("enrich", self.stages.assign, analysed)
+        except Failed as exc:
+            self._undo_article()
             self._dead(stats, "enrich", str(exc), analysed.article.model_dump_json(), rid)
             return []
         self.store.put_article(out.article, out.document)
@@ -178,6 +190,14 @@ class EmbeddedRuntime:
         if out.article.story_is_new:
             stats.new_stories.add(out.story.id)
         return [e for e in out.alerts if self.store.put_alert(e)]
+
+    def _undo_article(self) -> None:
+        """Undo a failed article's state writes; the stages' caches saw them: start afresh."""
+        for state in self.state:
+            state.rollback()
+        clock = self.stages.alerts.clock
+        self.stages = self._new_stages()
+        self.stages.alerts.clock = clock
 
     def _dead(self, stats: Stats, stage: str, error: str, payload: str, key: str) -> None:
         logger.warning("dead-letter stage=%s key=%s error=%s", stage, key, error)
@@ -199,9 +219,16 @@ class EmbeddedRuntime:
                        for i in range(0, len(raws), size)]
             results = [r for chunk in await asyncio.gather(*futures) for r in chunk]
         else:
-            results = [_prepare(self.stages, raw, learned) for raw, learned in raws]
+            results = [await self._prepare(raw, learned) for raw, learned in raws]
         metrics.count("clean", into=len(items), out=sum(not isinstance(r, str) for r in results))
         return [(rid, raw, result) for (rid, raw), result in zip(items, results, strict=True)]
+
+    async def _prepare(self, raw: RawArticle, learned: frozenset[str]) -> Analysed | str:
+        """``_prepare`` in the event loop: a retryable failure waits without blocking it."""
+        try:
+            return await attempt("clean", self.stages.prepare, raw, learned)
+        except Failed as exc:
+            return str(exc)
 
     async def deliver(self, events: list[AlertEvent]) -> None:
         """Send alerts already committed as pending, concurrently per (rule, channel); record

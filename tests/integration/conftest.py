@@ -24,7 +24,8 @@ from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.config.settings import Settings, load_settings
 from pipeline.models import DeadLetter, RawArticle
-from pipeline.runtime.kafka.worker import ensure_topics, ingest_to_kafka, stream_config
+from pipeline.runtime.kafka.admin import ensure_topics, stream_config
+from pipeline.runtime.kafka.poller import ingest_to_kafka
 from pipeline.storage.elasticsearch.store import ElasticsearchStore, IndexNames, drop
 from tests.conftest import IN_CI, REPO, stop_process
 
@@ -148,11 +149,11 @@ class StreamEnv:
 
     # -- processes -----------------------------------------------------------------------
     def start_worker(self) -> subprocess.Popen[bytes]:
-        log = (self.logs / f"worker-{len(self.workers)}.log").open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "--config", str(self.config_dir),
-             "--data-dir", str(self.data_dir), "worker"],
-            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        with (self.logs / f"worker-{len(self.workers)}.log").open("wb") as log:
+            proc = subprocess.Popen(  # the child keeps its own descriptor of the log
+                [sys.executable, "-m", "pipeline", "--config", str(self.config_dir),
+                 "--data-dir", str(self.data_dir), "worker"],
+                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.workers.append(proc)
         return proc
 

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer
 from pipeline.config.settings import load_settings
 from pipeline.identity import article_id
 from pipeline.models import RawArticle
-from pipeline.runtime.kafka.worker import run_poller
+from pipeline.runtime.kafka.poller import run_poller
 from tests.integration.conftest import KAFKA, StreamEnv
 
 pytestmark = pytest.mark.integration

@@ -2,7 +2,7 @@
 
     raw ──clean──▶ clean ──enrich (1 partition, tables)──▶ enriched ──index──▶ Elasticsearch
                                         └──────────────▶ alerts ──deliver──▶ channels + ES log
-    any poison input ──▶ dead (with the reason); the stream never stops for it
+    any poison input or stage bug ──▶ dead (with the reason; pipeline.runtime.failures)
 
 Every agent works in batches (``stream.take_events``): one Kafka round trip, one journal,
 one bulk request per batch. Roles split them over processes so both cores work:
@@ -28,26 +28,27 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from faust.types import TP, EventT, StreamT
 
 from pipeline import metrics
-from pipeline.errors import PoisonInputError, RetryableError
 from pipeline.models import AlertEvent, DeadLetter
 from pipeline.notify.notifier import Notifier
 from pipeline.processing.stages import Enriched, Stages
+from pipeline.runtime.failures import Failed, attempt
 from pipeline.runtime.kafka.changelog import BulkTable, ChangelogWriter
 from pipeline.runtime.kafka.codec import Undecodable
+from pipeline.runtime.kafka.faust_compat import tables
+from pipeline.runtime.kafka.faust_compat.streams import hold
 from pipeline.runtime.kafka.state import JournaledState, PendingWrites
-from pipeline.runtime.kafka.topics import AnalysedEvent, EnrichedEvent, Pipeline
+from pipeline.runtime.kafka.topics import AnalysedEvent, EnrichedEvent, Pipeline, Role
 from pipeline.storage.elasticsearch.sink import ElasticsearchSink
 from pipeline.storage.elasticsearch.store import alert_id
 
 logger = logging.getLogger(__name__)
 DELIVERIES_IN_FLIGHT = 16  # alert batches delivered side by side
 StagesFactory = Callable[[MutableMapping[str, Any], MutableMapping[str, Any]], Stages]
-Role = Literal["all", "stateless", "stateful"]
 Dead = Callable[[str, "str | None", str, str], Awaitable[None]]
 
 
@@ -70,7 +71,7 @@ async def batches(stream: StreamT, batching: Batching) -> AsyncIterator[list[Eve
     """
     async for events in stream.take_events(batching.size, within=batching.within):  # type: ignore[attr-defined]
         for event in events:
-            event.message.incref()
+            hold(event)
         yield events
         for event in events:  # reached only when the body finished the batch
             await stream.ack(event)
@@ -84,25 +85,6 @@ def offset_ranges(events: list[EventT]) -> str:
         low, high = spans.get(partition, (offset, offset))
         spans[partition] = (min(low, offset), max(high, offset))
     return ",".join(f"{p}:{lo}..{hi}" for p, (lo, hi) in sorted(spans.items()))
-
-
-class Failed(Exception):
-    """A stage refused its input for good: the reason goes to the dead-letter topic."""
-
-
-async def attempt(stage: str, call: Callable[[Any], Any], value: Any) -> Any:
-    """Run a pure stage; retry transient failures, turn anything else into ``Failed``."""
-    while True:
-        try:
-            return call(value)
-        except RetryableError as exc:
-            logger.warning("retrying stage=%s error=%s", stage, exc)
-            await asyncio.sleep(getattr(exc, "retry_after", 1.0))
-        except PoisonInputError as exc:
-            raise Failed(f"{type(exc).__name__}: {exc}") from exc
-        except Exception as exc:  # a deterministic bug on this input: never block the stream
-            logger.exception("stage failed stage=%s", stage)
-            raise Failed(f"{type(exc).__name__}: {exc}") from exc
 
 
 def register_agents(pipeline: Pipeline, make_stages: StagesFactory, sink: ElasticsearchSink,
@@ -247,7 +229,7 @@ class InOrderAcks:
         agent stops there: nothing after it is acknowledged, a restart reads it again)."""
         self._raise_failed()
         for event in events:
-            event.message.incref()
+            hold(event)
         task: asyncio.Task[None] = asyncio.ensure_future(work())
         self.inflight.append((task, events))
         task.add_done_callback(lambda _t: asyncio.ensure_future(self.drain()))
@@ -304,7 +286,7 @@ class StoryBatch:
         self._recovered = False
         self.app = app
         self.lock = asyncio.Lock()  # one batch or one digest pass at a time
-        self._state_tp = TP(cluster.topic.get_topic_name(), 0)
+        self._state_tp = TP(cluster.topic_name, 0)
         app.on_partitions_revoked.connect(self._forget)  # type: ignore[arg-type]
 
     def stages_rules(self) -> list[Any]:
@@ -313,9 +295,7 @@ class StoryBatch:
 
     def owns_state(self) -> bool:
         """This worker holds the story state now (assigned, recovered, not rebalancing)."""
-        recovery = cast(Any, self.app.tables).recovery
-        return (not self.app.rebalancing and not recovery.in_recovery
-                and self._state_tp in recovery.active_tps)
+        return tables.holds_table(self.app, self._state_tp)
 
     async def _forget(self, _app: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         self._stages, self._recovered = None, False  # another worker may have run it since
@@ -377,8 +357,7 @@ class StoryBatch:
         self.cluster.savepoint()
         self.fired.savepoint()
         try:
-            return await attempt(  # type: ignore[no-any-return]
-                "enrich", lambda v: self.stages().assign(v.analysed()), value)
+            return await attempt("enrich", lambda: self.stages().assign(value.analysed()))
         except Failed as exc:
             self.cluster.rollback()  # this article's writes only; the batch's stay
             self.fired.rollback()

@@ -6,9 +6,11 @@ pace (and stalled commits for seconds). ``BulkTable`` writes the table's local s
 directly and queues the changelog records; ``ChangelogWriter.flush`` sends them as large
 Kafka record batches, in write order, on one idempotent producer, and returns once Kafka
 has them all. The records are serialised by the table's own changelog topic, so Faust's
-recovery on start-up reads them back exactly as if the table had sent them.
+recovery on start-up reads them back exactly as if the table had sent them. What this
+relies on in faust (the table's local store, its changelog encoding) is in
+``faust_compat.tables``.
 
-    table.data[key] = value   (what a Faust table does, minus the per-key send)
+    local_store(table)[key] = value   (what a Faust table does, minus the per-key send)
     ChangelogWriter.flush()   ─▶ <app id>-<table>-changelog, partition 0, in order
 """
 
@@ -19,6 +21,8 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+
+from pipeline.runtime.kafka.faust_compat import tables
 
 logger = logging.getLogger(__name__)
 MAX_BATCH_BYTES = 900_000
@@ -81,23 +85,21 @@ class BulkTable(MutableMapping[str, Any]):
 
     def __init__(self, table: Any, writer: ChangelogWriter) -> None:
         self.table, self.writer = table, writer
-        self.topic = table.changelog_topic
+        self.topic_name = tables.changelog_name(table)
         self._keys: dict[str, bytes | None] = {}  # serialised keys: most are written again
 
     @property
-    def _store(self) -> Any:
-        return self.table.data
+    def _store(self) -> MutableMapping[Any, Any]:
+        return tables.local_store(self.table)  # faust creates it lazily, at first use
 
     def _queue(self, key: str, value: Any) -> None:
         raw_key = self._keys.get(key)
         if raw_key is None:
             if len(self._keys) >= KEY_CACHE:
                 self._keys.clear()
-            raw_key = self._keys[key] = self.topic.prepare_key(key, self.table.key_serializer)[0]
-        raw_value = None
-        if value is not None:
-            raw_value, _ = self.topic.prepare_value(value, self.table.value_serializer)
-        self.writer.queued.append((self.topic.get_topic_name(), raw_key, raw_value))
+            raw_key = self._keys[key] = tables.encode_key(self.table, key)
+        raw_value = tables.encode_value(self.table, value)
+        self.writer.queued.append((self.topic_name, raw_key, raw_value))
 
     def __getitem__(self, key: str) -> Any:
         return self._store[key]

@@ -34,10 +34,12 @@ from pipeline.models import (
 from pipeline.processing.cluster.features import Features
 from pipeline.processing.stages import Analysed
 from pipeline.processing.tag import document_of
+from pipeline.runtime.kafka import faust_compat
 from pipeline.runtime.kafka.codec import ModelCodec
-from pipeline.runtime.kafka.faust_compat import offsets
+from pipeline.runtime.kafka.faust_compat.tables import widen_producer_buffer
 
 Guarantee = Literal["at_least_once", "exactly_once"]
+Role = Literal["all", "stateless", "stateful"]  # which agents a worker runs (its group)
 
 
 class AnalysedEvent(BaseModel):
@@ -134,7 +136,7 @@ class Pipeline:
 
 def create_app(config: StreamConfig, **app_options: Any) -> Pipeline:
     """One faust.App and the five topics; agents are added by ``pipeline.runtime.kafka.agents``."""
-    offsets.apply()
+    faust_compat.install()  # refuses an unsupported faust-streaming; patches it once
     datadir = config.datadir / config.group
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -160,7 +162,7 @@ def create_app(config: StreamConfig, **app_options: Any) -> Pipeline:
     )
     # The story agent writes thousands of table keys per batch; Faust's default buffer of
     # 100 pending changelog records would make it wait for every hundred.
-    app.producer.buffer.max_messages = 50_000
+    widen_producer_buffer(app, 50_000)
     pipeline = Pipeline(config, app)
     for key, spec in TOPICS.items():
         pipeline.topics[key] = app.topic(

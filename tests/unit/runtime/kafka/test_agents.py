@@ -14,6 +14,7 @@ from unittest.mock import AsyncMock, patch
 
 import pytest
 
+from pipeline.errors import SinkUnavailable
 from pipeline.models import AlertEvent, AlertRule, Article, DeadLetter, RawArticle
 from pipeline.processing.stages import Stages
 from pipeline.runtime.kafka.agents import InOrderAcks, StoryBatch, register_agents
@@ -259,3 +260,81 @@ async def test_a_failed_alert_batch_stops_the_agent_and_holds_later_acks() -> No
         await acks.start([_held(1)], fine)
     await acks.drain()
     assert log.acked == []
+
+
+def _failing_on(url: str, original: Any, error: Exception, times: int = 1_000) -> Any:
+    """``original`` (a Stages method) raising ``error`` for ``url`` after its work is done."""
+    left = [times]
+
+    def stage(self: Stages, value: Any, *args: Any) -> Any:
+        out = original(self, value, *args)
+        article = getattr(value, "article", value)
+        if str(article.url) == url and left[0] > 0:
+            left[0] -= 1
+            raise error
+        return out
+    return stage
+
+
+async def test_clean_agent_dead_letters_a_stage_bug_and_retries_the_retryable(
+        pipeline: Any, seeds: dict[str, str]) -> None:
+    """The shared policy (``pipeline.runtime.failures``): any non-retryable exception is a
+    dead letter "{type}: {message}"; a retryable one is retried; the stream goes on."""
+    raws = [RawArticle(url=f"https://{k}.example/pact", source=k, text=seeds[k])
+            for k in ("000", "001", "002")]
+    sent: list[tuple[str, Any, Any]] = []
+
+    def recorder(name: str) -> Any:
+        async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
+            sent.append((name, key, value))
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        return send
+
+    flaky = _failing_on(str(raws[2].url), Stages.analyse,
+                        SinkUnavailable("busy", retry_after=0.01), times=2)
+    with patch.object(Stages, "clean", _failing_on(str(raws[0].url), Stages.clean,
+                                                   RuntimeError("bug on this one"))), \
+            patch.object(Stages, "analyse", flaky), \
+            patch.object(pipeline["clean"], "send", recorder("clean")), \
+            patch.object(pipeline["dead"], "send", recorder("dead")):
+        async with pipeline.app.agents["unit.clean"].test_context() as test:
+            for raw in raws:
+                await test.put(key=str(raw.url), value=raw)
+            for _ in range(100):  # the retried one is sent after its waits
+                if len(sent) == 3:
+                    break
+                await asyncio.sleep(0.02)
+    assert [name for name, _, _ in sent] == ["dead", "clean", "clean"]
+    letter = sent[0][2]
+    assert (sent[0][1], letter.stage) == (str(raws[0].url), "clean")
+    assert letter.error == "RuntimeError: bug on this one"
+    assert [str(v.article.url) for _, _, v in sent[1:]] == [str(raws[1].url), str(raws[2].url)]
+
+
+async def test_story_agent_dead_letters_a_stage_bug_and_rolls_back_its_state(
+        seeds: dict[str, str], tmp_path: Path) -> None:
+    agent = _DigestAgent(tmp_path, AlertRule(name="any", query="pact",
+                                             channels=["jsonl:a.jsonl"]))
+    dead: AsyncMock = agent.story.dead  # type: ignore[assignment]
+    a, b, c = (_ANALYSER.clean(RawArticle(url=f"https://{n}.example/pact", source=n,
+                                          text=seeds[key]))
+               for n, key in (("a", "000"), ("b", "001"), ("c", "002")))
+    enriched: list[EnrichedEvent] = []
+
+    async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
+        if isinstance(value, EnrichedEvent):
+            enriched.append(value)
+        return await agent.send(key, value)
+
+    with agent.patched(), patch.object(agent.app["enriched"], "send", send), \
+            patch.object(Stages, "assign", _failing_on(str(b.url), Stages.assign,
+                                                       ValueError("odd story"))):
+        await agent.story.process([_event(a, 1), _event(b, 2), _event(c, 3)])
+    dead.assert_awaited_once()
+    stage, key, error, payload = dead.await_args.args
+    assert (stage, key, error) == ("enrich", b.id, "ValueError: odd story")
+    assert [e.article.id for e in enriched] == [a.id, c.id]
+    assert b.id not in agent.story.seen
+    assert not any(b.id in key for key in agent.story.cluster)  # its writes rolled back
