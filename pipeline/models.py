@@ -9,6 +9,7 @@ the field. Datetimes are always timezone-aware UTC.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -33,6 +34,9 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
 
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: C:\ is a path
+
+
 class FeedSource(Record):
     """One feed to poll: an http(s) URL or a local file path."""
 
@@ -40,6 +44,7 @@ class FeedSource(Record):
 
     url: str = Field(min_length=1)
     name: str | None = None
+    group: str | None = None  # a folder of the OPML it came from, e.g. "World/Europe"
     enabled: bool = True
     fetch_full_text: bool = False
     headers: dict[str, str] | None = None  # extra request headers (e.g. a token)
@@ -49,7 +54,8 @@ class FeedSource(Record):
     @field_validator("url")
     @classmethod
     def _url_like(cls, value: str) -> str:
-        if "://" in value and not value.startswith(("http://", "https://", "file://")):
+        scheme = _SCHEME.match(value)  # javascript:, ftp://, mailto: ... (not C:\\ paths)
+        if scheme and scheme.group(1).lower() not in ("http", "https", "file"):
             raise ValueError(f"feed url {value!r} must be http(s)://, file:// or a local path")
         return value
 
@@ -105,6 +111,22 @@ class TopicMatch(Record):
     evidence: list[tuple[str, int, int]] = Field(default_factory=list)  # (term, start, end)
 
 
+class StoryEvidence(Record):
+    """Why an article joined its story, or started one: the story decision's best match.
+
+    ``story`` is the story compared best (the one joined, or for a new story the closest
+    one, None if there was none); ``score`` the probability that the article reports its
+    event; ``shared`` and ``conflicts`` the evidence by kind (who, where, when, count,
+    measure, age): values found on both sides, and the article's values that disagree."""
+
+    joined: bool
+    story: str | None = None
+    score: float = 0.0
+    threshold: float = 0.0  # the score a story needs to be joined
+    shared: dict[str, list[str]] = Field(default_factory=dict)
+    conflicts: dict[str, list[str]] = Field(default_factory=dict)
+
+
 class EnrichedArticle(Article):
     """An article with its topics and its story."""
 
@@ -113,6 +135,7 @@ class EnrichedArticle(Article):
     story_id: str
     story_is_new: bool = False
     near_duplicate_of: str | None = None
+    story_evidence: StoryEvidence | None = None
 
 
 class Story(Record):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from pipeline.models import (
@@ -64,10 +65,11 @@ class Stages:
         rules: list[AlertRule],
         cluster_state: MutableMapping[str, Any],
         alert_state: MutableMapping[str, Any] | None = None,
+        story_window: timedelta = timedelta(hours=72),
     ) -> None:
         self.cleaner = Cleaner()
         self.tagger = Tagger(topics)
-        self.clusterer = StoryClusterer(cluster_state)
+        self.clusterer = StoryClusterer(cluster_state, window=story_window)
         self.alerts = AlertMatcher(rules, alert_state)
 
     def clean(self, raw: RawArticle, learned: frozenset[str] = frozenset()) -> Article:
@@ -106,6 +108,7 @@ class Stages:
             story_id=assignment.story.id,
             story_is_new=assignment.is_new,
             near_duplicate_of=assignment.near_duplicate_of,
+            story_evidence=assignment.evidence(self.clusterer.settings.model.threshold),
         )
         doc.keywords["topic"] = {fold(t) for t in topics}
         doc.keywords["story"] = {fold(assignment.story.id)}

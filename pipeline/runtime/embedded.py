@@ -20,6 +20,7 @@ import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TextIO
 
 from pipeline import metrics
@@ -113,7 +114,8 @@ class EmbeddedRuntime:
         self._pool: ProcessPoolExecutor | None = None
 
     def _new_stages(self) -> Stages:
-        return Stages(list(self.settings.topics), list(self.settings.rules), *self.state)
+        return Stages(list(self.settings.topics), list(self.settings.rules), *self.state,
+                      story_window=timedelta(hours=self.settings.story_window_hours))
 
     async def close(self) -> None:
         if self._pool:

@@ -25,42 +25,68 @@ a new clusterer over the same mapping continues exactly where the old one stoppe
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from operator import itemgetter
 from typing import Any
 
-from pipeline.models import Article, Story
+from pipeline.models import Article, Story, StoryEvidence
 from pipeline.processing.cluster import minhash, stories
-from pipeline.processing.cluster.features import Features, extract
+from pipeline.processing.cluster.decision import (
+    Match,
+    Model,
+    compare,
+    gap_days,
+)
+from pipeline.processing.cluster.evidence import extract_evidence
+from pipeline.processing.cluster.features import (
+    Features,
+    _lead,
+    _published_day,
+    extract,
+    headline,
+)
 from pipeline.processing.cluster.similarity import (
-    TIME_GRACE_DAYS,
-    TIME_HALF_LIFE_DAYS,
-    TITLE_WEIGHT,
     Vector,
     combined,
-    day_agreement,
     dot_over_norm,
     idfs,
     names_conflict,
     normalized,
-    time_factor,
     weigh,
 )
 from pipeline.processing.cluster.state import StateStore
 
 logger = logging.getLogger(__name__)
 IDENTITIES = ("e:", "a:")  # headline features that must not conflict: names, ages
+CONFLICTS = ("where_conflict", "day_conflict", "count_conflict", "measure_conflict",
+             "age_conflict")  # kinds of event evidence that can disagree
 
 
 
 def prepare_features(article: Article) -> Features:
     """The stateless part of assignment: features and the MinHash signature with its bands."""
     features = extract(article)
+    features.evidence = extract_evidence(
+        headline(article), _lead(article.text), _published_day(article)
+    )
     features.signature = minhash.signature(features.words)
     features.bands = minhash.band_keys(features.signature)
     return features
+
+@dataclass(frozen=True)
+class _Side:
+    """The article as compared with stories."""
+
+    vector: Vector
+    title: Vector
+    names: list[str]  # headline names and ages
+    evidence: dict[str, list[str]]
+    event: float | None  # published time, None if undated
+    arrival: float
+
 
 @dataclass
 class Assignment:
@@ -70,23 +96,49 @@ class Assignment:
     is_new: bool
     near_duplicate_of: str | None = None
     merged: list[str] = field(default_factory=list)  # story ids merged into ``story`` now
+    match: Match | None = None  # the evidence for the story joined (None: a new story)
+    candidates: list[Match] = field(default_factory=list)  # every story compared, best first
+
+    def evidence(self, threshold: float) -> StoryEvidence | None:
+        """The decision as users see it: the story joined, or for a new story the closest
+        one compared; None for a replayed article (decided before)."""
+        best = self.match or (self.candidates[0] if self.candidates else None)
+        if best is None:
+            return None if not self.is_new else StoryEvidence(joined=False,
+                                                              threshold=threshold)
+        return StoryEvidence(joined=not self.is_new, story=best.story,
+                             score=round(best.score, 4), threshold=threshold,
+                             shared=best.shared, conflicts=best.conflicts)
 
 
 @dataclass(frozen=True)
 class ClusterSettings:
-    """The knobs; defaults are what the evaluation harness measured."""
+    """The knobs; the decision's weights and thresholds come from ``model.json``."""
 
-    threshold: float = 0.13  # join the best story at or above this score
-    merge_threshold: float = 0.45  # an article this close to two stories may merge them...
-    story_merge: float = 0.3  # ...if the two stories are this alike themselves
+    model: Model = field(default_factory=Model.load)
+    name_penalty: float = 0.1  # score factor when the headlines' names or ages conflict
+    day_penalty: float = 0.25  # score factor when an archived story names another day
+    agreeing_threshold: float = 0.25  # join threshold when no evidence conflicts
+    conflict_penalty: float = 0.5  # score factor per conflicting kind of evidence beyond one
+    story_merge: float = 0.3  # two stories an article merges must be this alike themselves
     near_copy: float = 0.8  # estimated shingle Jaccard for a near-copy
-    candidates: int = 10  # stories scored per article
+    candidates: int = 10  # open stories scored per article
+    archived: int = 5  # closed stories (still in the archive) scored per article
     salient: int = 32  # features an article is looked up and posted under
-    name_penalty: float = 0.1  # score factor when the two sides' headline names conflict
-    day_penalty: float = 0.5  # score factor when the two sides name different days
-    title_weight: float = TITLE_WEIGHT  # share of the title cosine in the score
-    grace_days: float = TIME_GRACE_DAYS  # no time discount this close to a story's span
-    half_life_days: float = TIME_HALF_LIFE_DAYS  # the discount halves every this many days
+    title_weight: float = 0.3  # share of the title cosine in the stories' likeness
+
+    def score(self, x: dict[str, float]) -> float:
+        """The model's probability for pair features ``x``, cut by the conflict rules the
+        fitted weights alone do not enforce (see the penalties above)."""
+        score = self.model.probability(x)
+        if x.get("headline_conflict"):  # headlines name other places, people or ages
+            score *= self.name_penalty
+        if x.get("day_conflict") and x.get("archived"):  # an old story, another day named
+            score *= self.day_penalty
+        conflicting = sum(1 for kind in CONFLICTS if x.get(kind))
+        if conflicting > 1:  # one conflict may be a revised figure; several, another event
+            score *= self.conflict_penalty ** (conflicting - 1)
+        return score
 
 
 class StoryClusterer:
@@ -98,11 +150,13 @@ class StoryClusterer:
         window: timedelta = timedelta(days=3),
         retention: timedelta = timedelta(days=30),
         settings: ClusterSettings | None = None,
+        max_open_age: timedelta = timedelta(days=14),
     ) -> None:
         self._store = StateStore(state)
         self.window = window
-        self.retention = max(retention, window)
+        self.retention = max(retention, window)  # closed stories stay in the archive so long
         self.settings = settings or ClusterSettings()
+        self.max_open_age = max_open_age.total_seconds()  # older: judged as archived
 
     def assign(self, article: Article, topics: list[str],
                features: Features | None = None) -> Assignment:
@@ -127,10 +181,9 @@ class StoryClusterer:
         ranked = sorted(sorted(vector.items()), key=itemgetter(1), reverse=True)  # ties: by name
         salient = [f for f, _ in ranked[: self.settings.salient]]
         title_names, days = features.title_names, features.days
-        scores = self._scores(
-            vector, title, (title_names, days), salient, event, near[1] if near else None
-        )
-        chosen, merged = self._decide(scores)
+        side = _Side(vector, title, title_names, features.evidence, event, arrival)
+        matches = self._scores(side, salient, near[1] if near else None)
+        chosen, merged = self._decide(matches)
         near_id = near[0] if near and near[1] == chosen else None
         entry: dict[str, Any] = {
             "id": article.id,
@@ -142,10 +195,11 @@ class StoryClusterer:
             "title_vector": title,
             "title_names": title_names,
             "days": days,
+            "evidence": features.evidence,
             "salient": salient,
             "sig": sig,
             "bands": bands,
-            "centrality": scores.get(chosen, 0.0) if chosen else 0.0,
+            "centrality": matches[chosen].score if chosen else 0.0,
             "event": event,
             "arrival": arrival,
             "seen": article.timestamp.timestamp() if event is None else event,
@@ -154,10 +208,14 @@ class StoryClusterer:
         if chosen is None:
             chosen = self._new_id(article.id)
             stories.new_story(self._store, chosen, entry)
+        elif self._store.get("v:" + chosen).get("closed"):
+            stories.reopen(self._store, chosen)
         for gone in merged:
             stories.merge(self._store, chosen, gone)
         stories.add_article(self._store, chosen, entry)
-        return Assignment(self._story(chosen), is_new, near_id, merged)
+        compared = sorted(matches.values(), key=lambda m: (-m.score, m.story))
+        match = matches.get(chosen) if not is_new else None
+        return Assignment(self._story(chosen), is_new, near_id, merged, match, compared)
 
     # --- steps ------------------------------------------------------------------------
 
@@ -213,70 +271,96 @@ class StoryClusterer:
         ranked = sorted(votes, key=lambda s: (-votes[s], s))
         return ranked[: self.settings.candidates]
 
-    def _scores(
-        self,
-        vector: dict[str, float],
-        title: dict[str, float],
-        marks: tuple[list[str], list[str]],
-        salient: list[str],
-        event: float | None,
-        forced: str | None,
-    ) -> dict[str, float]:
-        cfg = self.settings
-        scores: dict[str, float] = {}
-        candidates = self._candidates(vector, salient)
+    def _scores(self, side: _Side, salient: list[str], forced: str | None) -> dict[str, Match]:
+        """The evidence and probability of each candidate story (``forced``: a near-copy's)."""
+        candidates = self._candidates(side.vector, salient)
         if forced is not None and forced not in candidates:
             candidates.append(forced)
+        candidates += self._archived(side)
+        matches = {}
         for story_id in candidates:
-            state = self._store.get("v:" + story_id)
-            body = dot_over_norm(vector, state["c"], state["cn"])
-            headline = dot_over_norm(title, state["h"], state["hn"]) if title else 0.0
-            days = day_agreement(marks[1], state.get("dn") or [])
-            age = 1.0  # no discount when both name the same day: the event's, not the news'
-            if days <= 0 and event is not None and state["f"] is not None:
-                age = time_factor(event, state["f"], state["l"], cfg.grace_days, cfg.half_life_days)
-            names = self._name_factor(marks[0], vector, state["tn"], state["c"])
-            score = combined(body, headline, cfg.title_weight) * age * names
-            scores[story_id] = score * cfg.day_penalty if days < 0 else score
-        if forced is not None:
-            scores[forced] = max(scores[forced], 1.0)
-        return scores
+            match = self._match(side, story_id, self._store.get("v:" + story_id))
+            if story_id == forced:
+                match.features["near"] = 1.0
+                match.score = max(match.score, self.settings.model.probability(match.features))
+            matches[story_id] = match
+        return matches
 
-    def _name_factor(self, names_a: list[str], a: Vector, names_b: list[str], b: Vector) -> float:
-        """``name_penalty`` if the two sides' headline names, or headline ages, conflict
+    def _archived(self, side: _Side) -> list[str]:
+        """Closed stories still in the archive that share the most names with the article."""
+        votes: dict[str, int] = {}
+        names = [f for f in side.names if f.startswith("e:")]
+        names += [f for k in ("who", "where") for f in side.evidence.get(k, [])]
+        for name in set(names):
+            for story_id in self._store.get("ax:" + name) or []:
+                votes[story_id] = votes.get(story_id, 0) + 1
+        ranked = sorted(votes, key=lambda s: (-votes[s], s))
+        return ranked[: self.settings.archived]
+
+    def _match(self, side: _Side, story_id: str, state: dict[str, Any]) -> Match:
+        """Compare one article with one story: cosines, evidence, time (``decision.py``)."""
+        evidence = state.get("ev") or {}
+        x, shared, conflicts = compare(side.evidence, side.vector, evidence, state["c"])
+        x["body"] = dot_over_norm(side.vector, state["c"], state["cn"])
+        x["title"] = dot_over_norm(side.title, state["h"], state["hn"]) if side.title else 0.0
+        if self._names_conflict(side.names, side.vector, state["tn"], state["c"]):
+            x["headline_conflict"] = 1.0
+        x["gap"] = math.log1p(gap_days(side.event, state["f"], state["l"]))
+        if state.get("closed") or side.arrival - state["fa"] > self.max_open_age:
+            x["archived"] = 1.0  # closed, or open too long: judged as an archived story
+        score = self.settings.score(x)
+        return Match(story_id, score, shared, conflicts, x)
+
+    @staticmethod
+    def _names_conflict(names_a: list[str], a: Vector, names_b: list[str], b: Vector) -> bool:
+        """Whether the two sides' headline names, or headline ages, conflict
         (``names_conflict``): two events of one kind in two places, or to two people."""
         for kind in IDENTITIES:
             kind_a = [f for f in names_a if f.startswith(kind)]
             kind_b = [f for f in names_b if f.startswith(kind)]
             if names_conflict(kind_a, a, kind_b, b):
-                return self.settings.name_penalty
-        return 1.0
+                return True
+        return False
 
     def _stories_alike(self, a: str, b: str) -> float:
-        """How alike two open stories are: centroid cosines (body, titles) × name factor."""
+        """How alike two open stories are: centroid cosines (body, titles), 0 if their
+        headline names conflict."""
         va, vb = self._store.get("v:" + a), self._store.get("v:" + b)
+        if self._names_conflict(va["tn"], va["c"], vb["tn"], vb["c"]):
+            return 0.0
         body = dot_over_norm(va["c"], vb["c"], va["cn"] * vb["cn"] or 1.0)
         titles = dot_over_norm(va["h"], vb["h"], va["hn"] * vb["hn"] or 1.0)
-        names = self._name_factor(va["tn"], va["c"], vb["tn"], vb["c"])
-        return combined(body, titles, self.settings.title_weight) * names
+        return combined(body, titles, self.settings.title_weight)
 
-    def _decide(self, scores: dict[str, float]) -> tuple[str | None, list[str]]:
+    def _decide(self, matches: dict[str, Match]) -> tuple[str | None, list[str]]:
         """(story to join or None for a new one, stories to merge into it)."""
-        cfg = self.settings
-        ranked = sorted(scores, key=lambda s: (-scores[s], s))
-        if not ranked or scores[ranked[0]] < cfg.threshold:
+        model = self.settings.model
+        ranked = sorted(matches, key=lambda s: (-matches[s].score, s))
+        if not ranked or matches[ranked[0]].score < self._needed(matches[ranked[0]]):
             return None, []
         best = ranked[0]
         group = [best] + [
             s
             for s in ranked[1:]
-            if scores[s] >= cfg.merge_threshold
-            and self._stories_alike(best, s) >= cfg.story_merge
+            if matches[s].score >= model.merge
+            and not matches[s].features.get("archived")
+            and not matches[best].features.get("archived")
+            and self._stories_alike(best, s) >= self.settings.story_merge
         ]
         if len(group) < 2:
             return best, []
         oldest = min(group, key=lambda s: (self._store.get("v:" + s)["fa"], s))
         return oldest, [s for s in group if s != oldest]
+
+    def _needed(self, match: Match) -> float:
+        """The score a story needs to be joined: lower when no evidence conflicts at all
+        (every kind that both sides state agrees), so a rewrite that shares little wording
+        still joins its event, while any conflict keeps the model's threshold."""
+        if any(match.features.get(kind) for kind in (*CONFLICTS, "who_conflict",
+                                                      "weekday_conflict", "year_conflict",
+                                                      "headline_conflict")):
+            return self.settings.model.threshold
+        return min(self.settings.model.threshold, self.settings.agreeing_threshold)
 
     def _new_id(self, article_id: str) -> str:
         story_id = "s-" + article_id

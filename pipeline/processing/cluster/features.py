@@ -102,6 +102,7 @@ class Features:
     words: list[str] = field(default_factory=list)  # lower-cased body words, for shingles
     signature: list[int] = field(default_factory=list)  # MinHash of the words' shingles
     bands: list[str] = field(default_factory=list)  # its LSH band keys
+    evidence: dict[str, list[str]] = field(default_factory=dict)  # who/where/when/how many
 
 
 def _sublinear(counts: Mapping[str, int], boost: float, into: dict[str, float]) -> None:

@@ -18,6 +18,8 @@ TITLE_WEIGHT = 0.3
 TIME_GRACE_DAYS = 1.0  # no discount within this distance of the story's span
 TIME_HALF_LIFE_DAYS = 3.0
 IDF_RATIO_CAP = 2000  # IDF saturates for features rarer than 1 in this many documents
+IDF_PRIOR_DOCS = 50.0  # documents assumed seen before the stream (none of them with a feature):
+# a cold stream's first articles then do not make the words they share look common
 NAME = "e:"  # prefix of name features
 
 Vector = dict[str, float]
@@ -37,7 +39,7 @@ def idf(n_docs: int, df: int) -> float:
 
 def idfs(features: Iterable[str], n_docs: int, df: Mapping[str, int]) -> dict[str, float]:
     """``idf`` of each feature (missing from ``df``: unseen)."""
-    log, get, cap, top = math.log, df.get, IDF_RATIO_CAP, n_docs + 1.0
+    log, get, cap, top = math.log, df.get, IDF_RATIO_CAP, n_docs + 1.0 + IDF_PRIOR_DOCS
     out = {}
     for f in features:
         count = get(f, 0)

@@ -13,8 +13,9 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeline.processing.cluster.decision import merge_evidence
 from pipeline.processing.cluster.minhash import band_keys
-from pipeline.processing.cluster.similarity import add_into
+from pipeline.processing.cluster.similarity import _WEIGHT_THEN_NAME, add_into, norm
 from pipeline.processing.cluster.state import StateStore
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,12 @@ POSTED_CAP = 120  # salient features a story is posted under
 POSTING_CAP = 64  # open stories kept per feature posting (newest)
 TITLE_NAMES_CAP = 40  # headline names (and ages) kept per story
 DAYS_CAP = 40  # named days kept per story
+ARCHIVE_CENTROID = 10  # features of a closed story's centroid kept in the archive
+ARCHIVE_TITLE = 4  # ... of its headline centroid
+ARCHIVE_EVIDENCE = 4  # values kept per kind of evidence in the archive
+ARCHIVE_NAMES = 12  # names a closed story is found under (``ax:`` postings)
+ARCHIVE_POSTING_CAP = 32  # closed stories kept per name posting (newest)
+EVIDENCE_CAP = 8  # values kept per kind of evidence (who, where, ...) per story
 HOUR = 3600
 
 
@@ -61,6 +68,7 @@ def new_story(store: StateStore, story_id: str, article: dict[str, Any]) -> None
         "hn": 0.0,
         "tn": [],
         "dn": [],
+        "ev": {},
         "p": [],
         "o": [],
         "f": None,
@@ -98,6 +106,7 @@ def add_article(
     vector["hn"] = add_into(vector["h"], article["title_vector"], CENTROID_CAP)
     _add_names(vector["tn"], article["title_names"])
     _add_days(vector, article.get("days") or [])
+    merge_evidence(vector.setdefault("ev", {}), article.get("evidence") or {}, EVIDENCE_CAP)
     _widen(vector, article["event"], article["arrival"])
     _widen_record(record, article["seen"], article["seen"])
     if article["title"] and (article["centrality"] > vector["hs"] or not record["headline"]):
@@ -161,6 +170,7 @@ def merge(store: StateStore, keep: str, gone: str) -> None:
     vector["hn"] = add_into(vector["h"], old_vector["h"], CENTROID_CAP)
     _add_names(vector["tn"], old_vector["tn"])
     _add_days(vector, old_vector.get("dn") or [])
+    merge_evidence(vector.setdefault("ev", {}), old_vector.get("ev") or {}, EVIDENCE_CAP)
     for event in (old_vector["f"], old_vector["l"]):
         _widen(vector, event, old_vector["fa"])
     _widen(vector, None, old_vector["la"])
@@ -192,7 +202,8 @@ def merge(store: StateStore, keep: str, gone: str) -> None:
 
 
 def close(store: StateStore, story_id: str) -> None:
-    """Take an open story out of the working set: drop its vector and index entries."""
+    """Take an open story out of the working set: drop its postings and MinHash buckets,
+    keep a compact summary in the archive (``archive_summary``) until it is purged."""
     vector = store.get("v:" + story_id)
     if vector is None or vector.get("closed"):
         return
@@ -206,7 +217,47 @@ def close(store: StateStore, story_id: str) -> None:
             store.remove("b:" + key, article_id)
         entry.pop("g", None)
         store.put("a:" + article_id, entry)
-    store.put("v:" + story_id, {"closed": True, "la": vector["la"]})
+    summary = archive_summary(vector)
+    for feature in archive_names(summary):
+        store.append("ax:" + feature, story_id, ARCHIVE_POSTING_CAP)
+    store.put("v:" + story_id, summary)
+
+
+def archive_summary(vector: dict[str, Any]) -> dict[str, Any]:
+    """A closed story as the archive keeps it: its heaviest features, headline centroid,
+    evidence and times; it is found under ``archive_names``."""
+    centroid = _top({f: w for f, w in vector["c"].items() if "_" not in f}, ARCHIVE_CENTROID)
+    titles = _top(vector["h"], ARCHIVE_TITLE)
+    evidence = {k: v[:ARCHIVE_EVIDENCE] for k, v in (vector.get("ev") or {}).items()}
+    return {
+        "closed": True, "c": centroid, "cn": round(norm(centroid), 3), "h": titles,
+        "hn": round(norm(titles), 3), "tn": vector["tn"][:ARCHIVE_EVIDENCE], "ev": evidence,
+        "f": vector["f"], "l": vector["l"], "fa": vector["fa"], "la": vector["la"],
+    }
+
+
+def archive_names(summary: dict[str, Any]) -> list[str]:
+    """The names an archived story is posted under: headline names, who and where."""
+    evidence = summary.get("ev") or {}
+    names = [f for f in summary.get("tn") or [] if f.startswith("e:")]
+    names += [f for k in ("who", "where") for f in evidence.get(k, []) if f not in names]
+    return names[:ARCHIVE_NAMES]
+
+
+def reopen(store: StateStore, story_id: str) -> None:
+    """Bring an archived story back into the working set (an article joins it)."""
+    summary = store.get("v:" + story_id)
+    for feature in archive_names(summary):
+        store.remove("ax:" + feature, story_id)
+    summary.pop("closed", None)
+    summary.update({"dn": [], "p": [], "o": [], "hs": -1.0, "k": None})
+    store.put("v:" + story_id, summary)
+
+
+def _top(vector: dict[str, float], n: int) -> dict[str, float]:
+    """The ``n`` heaviest features, weights rounded (the archive is kept small)."""
+    kept = sorted(vector.items(), key=_WEIGHT_THEN_NAME, reverse=True)[:n]
+    return {f: round(w, 3) for f, w in kept}
 
 
 def purge(store: StateStore, story_id: str) -> None:
@@ -218,6 +269,10 @@ def purge(store: StateStore, story_id: str) -> None:
         store.delete("a:" + article_id)
     for alias in record["merged_from"]:
         store.delete("al:" + alias)
+    summary = store.get("v:" + story_id)
+    if summary and summary.get("closed"):
+        for feature in archive_names(summary):
+            store.remove("ax:" + feature, story_id)
     store.delete("s:" + story_id)
     store.delete("v:" + story_id)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import MutableMapping
+from datetime import timedelta
 from typing import Any, TextIO
 
 import faust
@@ -32,7 +33,8 @@ def build_worker(settings: Settings, *, out: TextIO | None = None,
     pipeline = create_app(config or stream_config(settings, role=role))
 
     def make_stages(cluster: MutableMapping[str, Any], alerts: MutableMapping[str, Any]) -> Stages:
-        return Stages(list(settings.topics), list(settings.rules), cluster, alerts)
+        return Stages(list(settings.topics), list(settings.rules), cluster, alerts,
+                      timedelta(hours=settings.story_window_hours))
 
     sink = ElasticsearchSink.connect(settings.elasticsearch, settings.index_prefix)
     register_agents(pipeline, make_stages, sink, Notifier.from_settings(settings, out=out),

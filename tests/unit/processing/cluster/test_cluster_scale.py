@@ -2,7 +2,7 @@
 
 A few thousand articles at a low daily rate with a short window and retention go through
 many close and purge cycles: the state must stop growing once the stream is longer than
-the retention, stay under 2 KB per article it holds, and keep nothing of purged stories.
+the retention, stay under 2.25 KB per article it holds, and keep nothing of purged stories.
 (At the very start, when every story is still open, it is ~2.3 KB per article: open
 stories carry centroids, postings and MinHash signatures that closing drops.)
 """
@@ -17,7 +17,10 @@ from typing import Any
 from benchmarks.synthetic import NewsStream
 from pipeline.processing.cluster.clusterer import StoryClusterer, prepare_features
 
-LIMIT = 2048  # bytes of state per article held (issue #7)
+# Bytes of state per article held: 2 KB (issue #7) plus the archive of closed stories that
+# late reports can still join (issue #15), ~200 B per article held here, where a day of
+# closed stories waits out a retention as long as the stream it is measured on.
+LIMIT = 2304
 
 
 def state_bytes(state: dict[str, Any]) -> int:

@@ -1,0 +1,155 @@
+"""Does an article belong to a story? Evidence, pair features, and a small logistic model.
+
+    article ─┬─ vector, title vector ──cosines with the story's centroids──┐
+             ├─ evidence (who / where / when / how many, evidence.py) ─────┼─▶ features ─▶ P(same)
+             └─ time ───────── days beyond the story's span, archived? ───┘
+
+Agreement on who / where / when / how many joins; a conflict (another town, another day,
+another magnitude) separates two similar events even when their words match. The weights
+come from ``model.json`` beside this module, fitted on the dev sets by
+``evaluation/fit_story_model.py`` (its threshold chosen by cross-validation over ECB+
+topics and GVA incidents). ``Match`` is the record of one comparison: the probability, the
+shared and conflicting evidence; the clusterer returns the winning one with the assignment.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MODEL_PATH = Path(__file__).with_name("model.json")
+NAMED = ("who", "where")  # evidence that may be mentioned anywhere in the other side
+FEATURES = (
+    "body", "title", "who_shared", "who_conflict", "where_shared", "where_conflict",
+    "day_agree", "day_conflict", "year_conflict", "weekday_agree", "weekday_conflict",
+    "count_agree", "count_conflict", "measure_agree", "measure_conflict", "age_agree",
+    "age_conflict", "headline_conflict", "gap", "archived", "near",
+)
+
+
+
+@dataclass(frozen=True)
+class Model:
+    """Logistic weights over ``FEATURES`` (+ bias) and the decision thresholds."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float = 0.5  # join the most probable story at or above this
+    merge: float = 0.9  # an article this probable for two stories may merge them
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> Model:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(dict(data["weights"]), float(data["bias"]), float(data["threshold"]),
+                   float(data["merge"]))
+
+    def probability(self, x: Mapping[str, float]) -> float:
+        """P(same event) for pair features ``x`` (absent features are 0)."""
+        z = self.bias + sum(self.weights.get(f, 0.0) * v for f, v in x.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+@dataclass
+class Match:
+    """Why an article scored what it did against one story (shown by ``explain``)."""
+
+    story: str
+    score: float  # probability that the article reports the story's event
+    shared: dict[str, list[str]] = field(default_factory=dict)  # kind → values on both sides
+    conflicts: dict[str, list[str]] = field(default_factory=dict)  # kind → the article's values
+    features: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"story": self.story, "score": round(self.score, 4), "shared": self.shared,
+                "conflicts": self.conflicts}
+
+
+def _split(values: Sequence[str], prefix: str) -> list[str]:
+    return [v for v in values if v.startswith(prefix)]
+
+
+def compare(
+    mine: Mapping[str, Sequence[str]],
+    mine_vector: Mapping[str, float],
+    theirs: Mapping[str, Sequence[str]],
+    their_vector: Mapping[str, float],
+) -> tuple[dict[str, float], dict[str, list[str]], dict[str, list[str]]]:
+    """Evidence features of two sides, and the shared and conflicting values by kind.
+
+    Names agree when one side's name is anywhere in the other (its evidence or vector), and
+    conflict when both sides name some and neither mentions any of the other's. Days, years,
+    weekdays and quantities conflict when both sides state some and none in common.
+    """
+    x: dict[str, float] = {}
+    shared: dict[str, list[str]] = {}
+    conflicts: dict[str, list[str]] = {}
+    for kind in NAMED:
+        a, b = mine.get(kind) or [], theirs.get(kind) or []
+        both = [v for v in a if v in their_vector or v in b]
+        if both:
+            shared[kind] = both
+            x[kind + "_shared"] = min(len(both), 3) / 3
+        elif a and b and not any(v in mine_vector for v in b):
+            conflicts[kind] = list(a)
+            x[kind + "_conflict"] = 1.0
+    when_a, when_b = mine.get("when") or [], theirs.get("when") or []
+    for prefix, name in (("d:", "day"), ("y:", "year"), ("w:", "weekday")):
+        a, b = _split(when_a, prefix), _split(when_b, prefix)
+        if not a or not b:
+            continue
+        both = [v for v in a if v in b]
+        if both:
+            shared.setdefault("when", []).extend(both)
+            x[name + "_agree"] = 1.0
+        else:
+            conflicts.setdefault("when", []).extend(a)
+            x[name + "_conflict"] = 1.0
+    for kind in ("count", "measure", "age"):
+        a, b = mine.get(kind) or [], theirs.get(kind) or []
+        if not a or not b:
+            continue
+        both = [v for v in a if any(_same_quantity(v, w) for w in b)]
+        if both:
+            shared[kind] = both
+            x[kind + "_agree"] = 1.0
+        else:
+            conflicts[kind] = list(a)
+            x[kind + "_conflict"] = 1.0
+    x.pop("year_agree", None)  # background years agree by chance: only conflicts count
+    return x, shared, conflicts
+
+
+def _same_quantity(a: str, b: str) -> bool:
+    """Equal, or for magnitudes within 0.2 and amounts of one scale within 10 %: first
+    reports round or revise them ("5.6" then "5.7")."""
+    if a == b:
+        return True
+    if a[:2] != b[:2] or a[:2] not in ("m:", "$:") or a[-1:].isdigit() != b[-1:].isdigit():
+        return False
+    scale = "" if a[-1:].isdigit() else a[-1]
+    if scale != ("" if b[-1:].isdigit() else b[-1]):
+        return False
+    try:
+        x, y = float(a[2:].rstrip(scale)), float(b[2:].rstrip(scale))
+    except ValueError:
+        return False
+    return abs(x - y) <= 0.2 if a[:2] == "m:" else abs(x - y) <= 0.1 * max(x, y)
+
+
+def gap_days(event: float | None, first: float | None, last: float | None) -> float:
+    """Days between a dated article and a story's span of dates (0 inside it or if undated)."""
+    if event is None or first is None or last is None:
+        return 0.0
+    gap = first - event if event < first else max(0.0, event - last)
+    return gap / 86400.0
+
+
+def merge_evidence(into: dict[str, list[str]], new: Mapping[str, Sequence[str]], cap: int) -> None:
+    """Add ``new`` values to a story's evidence, at most ``cap`` per kind (first kept)."""
+    for kind, values in new.items():
+        kept = into.setdefault(kind, [])
+        kept.extend(v for v in values if v not in kept and len(kept) < cap)
