@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from pipeline.models import Article
+from pipeline.models import Article, StoryEvidence
 from pipeline.processing.cluster.clusterer import ClusterSettings, StoryClusterer
 from pipeline.processing.cluster.decision import compare
 from pipeline.processing.cluster.evidence import extract_evidence
@@ -88,3 +88,18 @@ def test_a_similar_event_in_another_town_stays_apart() -> None:
     assert "where" in same.match.shared and not same.match.conflicts
     town = clusterer.assign(quake("q3", "Marenza", "5.1", "Monday", T0 + timedelta(hours=3)), [])
     assert town.is_new
+
+
+def test_the_decision_is_shown_with_its_evidence() -> None:
+    clusterer = StoryClusterer({})
+    threshold = clusterer.settings.model.threshold
+    first = clusterer.assign(quake("e1", "Valdora", "5.1", "Monday"), [])
+    assert first.evidence(threshold) == StoryEvidence(joined=False, threshold=threshold)
+    same = clusterer.assign(quake("e2", "Valdora", "5.1", "Monday", T0 + timedelta(hours=2)), [])
+    shown = same.evidence(threshold)
+    assert shown is not None and shown.joined and shown.story == first.story.id
+    assert shown.score >= threshold and "where" in shown.shared and not shown.conflicts
+    other = clusterer.assign(quake("e3", "Marenza", "6.3", "Friday", T0 + timedelta(hours=3)), [])
+    apart = other.evidence(threshold)
+    assert apart is not None and not apart.joined and apart.story == first.story.id
+    assert apart.score < threshold and apart.conflicts  # the closest story, and why not
