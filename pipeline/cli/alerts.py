@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from pipeline.cli.common import console, dump, fail, open_store, settings
-from pipeline.config.files import read_alerts_file, write_alerts_file
+from pipeline.config.files import alert_rules, delete_alert_rule, save_alert_rule
 from pipeline.config.rules import rule_problem
 from pipeline.errors import ConfigError, QuerySyntaxError
 from pipeline.models import AlertEvent, AlertRule, EnrichedArticle, Story
@@ -48,9 +48,9 @@ def check_rule(values: dict[str, Any], topics: Collection[str] | None = None) ->
     return rule
 
 
-def _read(path: Path) -> tuple[str, dict[str, Any]]:
+def _rules(path: Path) -> list[dict[str, Any]]:
     try:
-        return read_alerts_file(path)
+        return alert_rules(path)
     except ConfigError as exc:
         raise fail(str(exc)) from exc
 
@@ -92,14 +92,14 @@ def add(
     cfg = settings(alerts=False)
     rule = check_rule(values, [t.name for t in cfg.topics])
     path = cfg.config_dir / "alerts.yaml"
-    header, data = _read(path)
-    rules = data["rules"]
-    if any(r.get("name") == name for r in rules) and not replace:
+    if any(r.get("name") == name for r in _rules(path)) and not replace:
         raise fail(f"a rule named {name!r} exists in {path}: pick another name or --replace")
     record = rule.model_dump(mode="json", exclude_defaults=True)
     record["channels"] = rule.channels
-    data["rules"] = [r for r in rules if r.get("name") != name] + [record]
-    write_alerts_file(path, header, data)
+    try:
+        save_alert_rule(path, record)  # round trip: the file's comments are kept
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
     typer.echo(f"added rule {name} ({rule.mode}) to {path}")
 
 
@@ -125,13 +125,14 @@ def remove(name: Annotated[str, typer.Argument(help="The rule's name (see alerts
            ) -> None:
     """Remove an alert rule from config/alerts.yaml. Example: newswire alerts remove pact"""
     path = _alerts_file()
-    header, data = _read(path)
-    rules = data["rules"]
+    rules = _rules(path)
     if not any(r.get("name") == name for r in rules):
         known = ", ".join(str(r.get("name")) for r in rules) or "none"
         raise fail(f"no rule named {name!r} in {path} (rules: {known})", code=1)
-    data["rules"] = [r for r in rules if r.get("name") != name]
-    write_alerts_file(path, header, data)
+    try:
+        delete_alert_rule(path, name)  # round trip: the file's comments are kept
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
     typer.echo(f"removed rule {name} from {path}")
 
 

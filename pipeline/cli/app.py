@@ -11,15 +11,28 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline.cli.alerts import alerts_app
-from pipeline.cli.common import console, dump, err, open_store, root, settings
+from pipeline.cli.common import (
+    console,
+    dump,
+    err,
+    fail,
+    id_column,
+    open_store,
+    resolve_id,
+    root,
+    settings,
+)
 from pipeline.cli.feeds import feeds_app
+from pipeline.cli.init import init
 from pipeline.cli.setup import kibana_app, setup
 from pipeline.cli.web import story, web, web_beside
 from pipeline.errors import QuerySyntaxError
 from pipeline.models import EnrichedArticle, Story
+from pipeline.web.format import iso, plural
 
 app = typer.Typer(help="newswire: watch news feeds, cluster stories, search, alert.",
                   no_args_is_help=True, add_completion=False)
@@ -29,6 +42,7 @@ app.add_typer(kibana_app, name="kibana")
 app.command()(web)
 app.command()(setup)
 app.command()(story)
+app.command()(init)
 
 BackendOpt = Annotated[str | None, typer.Option(
     "--backend", help="embedded (SQLite) or kafka (Kafka + Elasticsearch); "
@@ -78,8 +92,9 @@ def run(
                 stats = await runtime.run(once=once, stop=stop)
         finally:
             await runtime.close()
-        err.print(f"processed {stats.processed} articles, {len(stats.new_stories)} new "
-                  f"stories, {stats.alerts} alerts, {stats.skipped} already seen, "
+        err.print(f"processed {plural(stats.processed, 'article')}, "
+                  f"{plural(len(stats.new_stories), 'new story', 'new stories')}, "
+                  f"{plural(stats.alerts, 'alert')}, {stats.skipped} already seen, "
                   f"{stats.dead} dead-lettered")
 
     asyncio.run(go())
@@ -87,46 +102,83 @@ def run(
 
 @app.command()
 def ingest(
-    file: Annotated[Path, typer.Argument(help="JSONL archive: url, title, html|text, ...",
-                                         exists=True, dir_okay=False)],
+    file: Annotated[str, typer.Argument(
+        help="JSONL archive (url, title, html|text, ...), gzip-compressed or not; - reads "
+        "stdin. Example: newswire ingest archive.jsonl.gz", metavar="FILE")],
     backend: BackendOpt = None,
 ) -> None:
-    """Push an archive of raw articles through the pipeline (backfill); idempotent."""
-    from pipeline.sources.archive import BadLine, read_archive
+    """Push an archive of raw articles through the pipeline (backfill); idempotent.
+
+    Lines are UTF-8 (a byte order mark is fine); a line that is not is read as
+    Windows-1252 with a warning naming it. Exits 1 when no line could be ingested."""
+    from pipeline.sources.archive import BadLine
 
     cfg = settings(backend)
-    items = list(read_archive(file))
+    name = "<stdin>" if file == "-" else file
+    recoded: list[int] = []
+    items = _read(file, lambda lineno, _: recoded.append(lineno))
+    for lineno in recoded[:10]:
+        err.print(f"[yellow]{name}:[/yellow] line {lineno}: not UTF-8, read as Windows-1252 "
+                  "(Latin-1); check its accents, or convert the file to UTF-8")
+    if len(recoded) > 10:
+        err.print(f"[yellow]{name}:[/yellow] {len(recoded) - 10} more lines read as "
+                  "Windows-1252")
     bad = [b for _, b in items if isinstance(b, BadLine)]
     raws = [r for _, r in items if not isinstance(r, BadLine)]
     for line in bad:
-        err.print(f"[yellow]{file}:[/yellow] {line.reason} (skipped)")
+        err.print(f"[yellow]{name}:[/yellow] {line.reason} (skipped)")
     if cfg.backend == "kafka":
         from pipeline.runtime.kafka.poller import ingest_to_kafka
-        sent = asyncio.run(ingest_to_kafka(cfg, raws))
-        err.print(f"sent {sent} articles to Kafka, {len(bad)} bad lines skipped")
+        sent = asyncio.run(ingest_to_kafka(cfg, raws)) if raws else 0
+        err.print(f"sent {plural(sent, 'article')} to Kafka, "
+                  f"{plural(len(bad), 'bad line')} skipped")
+        _fail_if_nothing(name, len(items), len(bad))
         return
+    stats = asyncio.run(_ingest_embedded(cfg, raws, bad))
+    err.print(f"processed {stats.processed}, already seen {stats.skipped}, dead-lettered "
+              f"{stats.dead}, bad lines {len(bad)}, alerts {stats.alerts}")
+    _fail_if_nothing(name, len(items), len(bad) + stats.dead)
+
+
+def _read(file: str, on_recoded: Any) -> list[tuple[int, Any]]:
+    """Every line of the archive at ``file`` (``-``: stdin); a missing file exits 2."""
+    from pipeline.sources.archive import read_archive
+
+    if file == "-":
+        return list(read_archive(sys.stdin.buffer, on_recoded))
+    path = Path(file)
+    if not path.is_file():
+        raise fail(f"no archive file at {path}" + (" (it is a directory)" if path.is_dir()
+                                                   else ""))
+    return list(read_archive(path, on_recoded))
+
+
+def _fail_if_nothing(name: str, lines: int, failed: int) -> None:
+    """Exit 1 when every line of a non-empty archive failed; say so for an empty one."""
+    if not lines:
+        err.print(f"{name}: no lines to ingest")
+    elif failed >= lines:
+        raise fail(f"none of the {plural(lines, 'line')} of {name} could be ingested", code=1)
+
+
+async def _ingest_embedded(cfg: Any, raws: list[Any], bad: list[Any]) -> Any:
     from pipeline.models import DeadLetter
     from pipeline.runtime.embedded import EmbeddedRuntime, Stats
 
-    async def go() -> Stats:
-        runtime = EmbeddedRuntime(cfg)
-        total = Stats()
-        try:
-            for line in bad:
-                runtime.store.put_dead(DeadLetter(stage="ingest", error=line.reason,
-                                                  payload=line.payload))
-            chunk = 500
-            with _progress(len(raws)) as advance:
-                for start in range(0, len(raws), chunk):
-                    total.add(await runtime.process(raws[start:start + chunk]))
-                    advance(min(chunk, len(raws) - start))
-        finally:
-            await runtime.close()
-        return total
-
-    stats = asyncio.run(go())
-    err.print(f"processed {stats.processed}, already seen {stats.skipped}, dead-lettered "
-              f"{stats.dead}, bad lines {len(bad)}, alerts {stats.alerts}")
+    runtime = EmbeddedRuntime(cfg)
+    total = Stats()
+    try:
+        for line in bad:
+            runtime.store.put_dead(DeadLetter(stage="ingest", error=line.reason,
+                                              payload=line.payload))
+        chunk = 500
+        with _progress(len(raws)) as advance:
+            for start in range(0, len(raws), chunk):
+                total.add(await runtime.process(raws[start:start + chunk]))
+                advance(min(chunk, len(raws) - start))
+    finally:
+        await runtime.close()
+    return total
 
 
 def _progress(total: int) -> Any:
@@ -211,15 +263,15 @@ def article_record_plain(a: Any) -> dict[str, Any]:
 # -- reading ------------------------------------------------------------------------------
 def article_record(a: EnrichedArticle) -> dict[str, Any]:
     return {"id": a.id, "url": a.url, "title": a.title, "text": a.text, "author": a.author,
-            "published": a.published.isoformat() if a.published else None, "source": a.source,
+            "published": iso(a.published), "source": a.source,
             "lang": a.lang, "topics": a.topics, "story_id": a.story_id,
             "evidence": {m.topic: m.evidence for m in a.topic_matches}}
 
 
 def story_record(s: Story) -> dict[str, Any]:
     return {"id": s.id, "headline": s.headline, "article_count": s.article_count,
-            "sources": s.sources, "topics": s.topics, "first_seen": s.first_seen.isoformat(),
-            "last_seen": s.last_seen.isoformat(), "article_ids": s.article_ids,
+            "sources": s.sources, "topics": s.topics, "first_seen": iso(s.first_seen),
+            "last_seen": iso(s.last_seen), "article_ids": s.article_ids,
             "near_copies": s.near_copies, "merged_from": s.merged_from}
 
 
@@ -267,24 +319,30 @@ def search(
         raise typer.Exit(2) from exc
     if as_json:
         record: dict[str, Any] = {"query": found.composed, "page": found.page,
-                                  "has_next": found.has_next, "total": len(found.hits),
+                                  "has_next": found.has_next, "total": found.total,
+                                  "total_capped": found.facets.capped,
                                   "hits": [h.model_dump(mode="json") for h in found.hits]}
         if by_story:
             record["stories"] = [g.model_dump(mode="json") for g in found.groups]
         dump(record)
         return
+    table = Table(show_lines=True)
     if by_story:
-        table = Table("story", "headline", "articles", "sources", "best hit", show_lines=True)
+        id_column(table, "story")
+        for name in ("headline", "articles", "sources", "best hit"):
+            table.add_column(name)
         for g in found.groups:
             table.add_row(g.story_id, g.headline, str(g.article_count), ", ".join(g.sources),
                           _marked(g.hits[0].snippet))
     else:
-        table = Table("score", "title", "source", "published", "story", "snippet",
-                      show_lines=True)
+        id_column(table, "article / story")
+        for name in ("title", "source / published", "snippet", "score"):
+            table.add_column(name)
         for h in found.hits:
-            table.add_row(f"{h.score:.2f}", h.title, h.source,
-                          h.published.date().isoformat() if h.published else "", h.story_id,
-                          _marked(h.snippet))
+            day = h.published.date().isoformat() if h.published else "undated"
+            table.add_row(f"{h.id}\n[dim]{h.story_id}[/dim]", escape(h.title),
+                          f"{escape(h.source)}\n[dim]{day}[/dim]", _marked(h.snippet),
+                          f"{h.score:.2f}")
     console.print(table if found.hits else "no hits")
     if found.has_next:
         err.print(f"more hits: --page {found.page + 1}")
@@ -308,7 +366,10 @@ def stories(as_json: JsonOpt = False, backend: BackendOpt = None) -> None:
     if as_json:
         dump({"stories": [story_record(s) for s in found]})
         return
-    table = Table("id", "headline", "articles", "sources", "topics", "last seen")
+    table = Table()
+    id_column(table, "id")
+    for name in ("headline", "articles", "sources", "topics", "last seen"):
+        table.add_column(name)
     for s in found:
         table.add_row(s.id, s.headline, str(s.article_count), ", ".join(s.sources),
                       ", ".join(s.topics), s.last_seen.strftime("%Y-%m-%d %H:%M"))
@@ -317,16 +378,19 @@ def stories(as_json: JsonOpt = False, backend: BackendOpt = None) -> None:
 
 @app.command()
 def explain(
-    article_id: Annotated[str, typer.Argument(help="An article id (see export/search).")],
+    article_id: Annotated[str, typer.Argument(help="An article id, or its first characters "
+                                              "if no other id starts so (see search).")],
     as_json: JsonOpt = False,
     backend: BackendOpt = None,
 ) -> None:
-    """Why an article got each topic: the query, the words that matched and where."""
-    article = open_store(settings(backend, alerts=False)).article(article_id)
-    if article is None:
-        err.print(f"no article with id {article_id!r}: ids are in `newswire export` and "
-                  "`newswire search --json`")
-        raise typer.Exit(1)
+    """Why an article got each topic: the query, the words that matched and where.
+
+    Example: newswire explain 4f0c2a (a unique prefix of the id is enough)"""
+    store = open_store(settings(backend, alerts=False))
+    article = store.article(article_id) or store.article(resolve_id(
+        store, "articles", article_id, "ids are in `newswire search` and `newswire export`"))
+    if article is None:  # removed between the two look-ups
+        raise fail(f"no article with id {article_id!r}", code=1)
     if as_json:
         dump({"id": article.id, "title": article.title, "story_id": article.story_id,
                "topics": [m.model_dump() for m in article.topic_matches]})
@@ -353,10 +417,32 @@ def poll(once: Annotated[bool, typer.Option("--once")] = False,
          shard: Annotated[str, typer.Option(help="i/N: poll the feeds this process owns "
                                             "(URL hash mod N), e.g. 0/2 and 1/2")] = "0/1",
          ) -> None:
-    """Kafka backend: poll feeds into newswire.raw."""
+    """Kafka backend: poll feeds into newswire.raw; prints what was sent and feed health.
+
+    Example: newswire --backend kafka poll --once"""
     from pipeline.runtime.kafka.poller import run_poller
     index, _, count = shard.partition("/")
-    asyncio.run(run_poller(settings("kafka"), once=once, shard=(int(index), int(count or 1))))
+    cfg = settings("kafka")
+    sent = asyncio.run(run_poller(cfg, once=once, shard=(int(index), int(count or 1))))
+    err.print(f"sent {plural(sent, 'new article')} to {cfg.topic_prefix}.raw; feeds: "
+              f"{_health_summary(cfg)}")
+
+
+def _health_summary(cfg: Any) -> str:
+    """``2 ok, 1 failing`` over the configured feeds (the poller's state), worst first."""
+    from pipeline.cli.feeds import _feed_states
+    from pipeline.sources.health import classify
+
+    known = _feed_states(cfg)
+    counts: dict[str, int] = {}
+    for feed in cfg.feeds:
+        state = classify(known.get(feed.url, {}))
+        counts[state] = counts.get(state, 0) + 1
+    order = ("gone", "failing", "stale", "new", "ok")
+    shown = [f"{counts[s]} {s}" for s in sorted(counts, key=lambda s: (
+        order.index(s) if s in order else -1, s))]
+    hint = " (`newswire feeds --backend kafka` says why)" if set(counts) - {"ok", "new"} else ""
+    return (", ".join(shown) or "none configured") + hint
 
 
 @app.command()

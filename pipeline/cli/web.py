@@ -12,9 +12,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from pipeline.cli.common import console, dump, err, open_store, settings
+from pipeline.cli.common import (
+    console,
+    dump,
+    err,
+    id_column,
+    open_store,
+    resolve_id,
+    settings,
+)
 from pipeline.config.settings import Settings
 
 if TYPE_CHECKING:
@@ -85,31 +94,39 @@ def web(host: HostOpt = "127.0.0.1", port: PortOpt = 8000,
 
 
 def story(
-    story_id: Annotated[str, typer.Argument(help="A story id (see `newswire stories` or "
+    story_id: Annotated[str, typer.Argument(help="A story id, or its first characters if no "
+                                            "other id starts so (see `newswire stories` or "
                                             "`search --by-story`).")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
     = False,
 ) -> None:
     """A story's timeline: its articles by time, with source and near-copies marked.
 
-    Example: newswire story 4f0c2a... --json"""
+    Example: newswire story s-7ca28d --json (a unique prefix of the id is enough)"""
+    from pipeline.web.format import plural
     from pipeline.web.service import Reader
 
     cfg = settings(alerts=False)
-    found = Reader(open_store(cfg), cfg).timeline(story_id)
-    if found is None:
+    store = open_store(cfg)
+    reader = Reader(store, cfg)
+    found = reader.timeline(story_id) or reader.timeline(
+        resolve_id(store, "stories", story_id, "ids are in `newswire stories`"))
+    if found is None:  # removed between the two look-ups
         err.print(f"no story with id {story_id!r}: ids are in `newswire stories`")
         raise typer.Exit(1)
     if as_json:
         dump(found.model_dump(mode="json"))
         return
-    console.print(f"[bold]{found.headline}[/bold]\n{found.article_count} articles, "
-                  f"{len(found.sources)} sources, {', '.join(found.topics)}", highlight=False)
-    table = Table("published", "source", "title", "", "id")
+    console.print(f"[bold]{escape(found.headline)}[/bold]\n"
+                  f"{plural(found.article_count, 'article')}, "
+                  f"{plural(len(found.sources), 'source')}, {', '.join(found.topics)}",
+                  highlight=False)
+    table = Table("published", "source", "title", "")
+    id_column(table, "id")
     for a in found.articles:
         table.add_row(a.published.strftime("%Y-%m-%d %H:%M") if a.published else "undated",
-                      a.source, a.title, f"near-copy of {a.near_copy_of}" if a.near_copy_of
-                      else "", a.id)
+                      escape(a.source), escape(a.title),
+                      f"near-copy of {a.near_copy_of}" if a.near_copy_of else "", a.id)
     console.print(table)
 
 

@@ -191,10 +191,14 @@ def load_settings(
     """Load and validate config/*.yaml, then apply NEWSWIRE_* env and explicit overrides.
     ``alerts=False`` skips alerts.yaml (commands that only read the store do not need it)."""
     env = dict(os.environ) if env is None else env
-    base = Path(config_dir or env.get("NEWSWIRE_CONFIG") or "config").resolve()
+    given = config_dir or env.get("NEWSWIRE_CONFIG")
+    base = Path(given or "config").resolve()
     if not base.is_dir():
-        raise ConfigError(f"config directory {base} not found: pass --config DIR or set "
-                          "NEWSWIRE_CONFIG")
+        where = "./config" if not given else str(base)
+        init = "newswire init" if not given else f"newswire init {base}"
+        raise ConfigError(f"no config found: {where} is not a directory. Run `{init}` to "
+                          "write a commented starter config there, or pass --config DIR "
+                          "(env NEWSWIRE_CONFIG) naming your config directory")
     values: dict[str, Any] = read_yaml(base / "newswire.yaml")
     values["feeds"] = _feeds(base / "feeds.yaml", base)
     topics = _topics(base / "topics.yaml")

@@ -90,6 +90,7 @@ class Notifier:
         await channel_for(event.channel).deliver(event, split(event.channel)[1], self)
 
     async def _deliver_recorded(self, event: AlertEvent) -> AlertEvent:
+        counted = event.attempts
         try:
             await asyncio.wait_for(self.deliver(event), self.channels.delivery.deadline)
             event.state, event.error = "delivered", None
@@ -98,6 +99,8 @@ class Notifier:
             event.error = f"timeout: not delivered within {self.channels.delivery.deadline:g}s"
         except Exception as exc:  # noqa: BLE001 - any channel failure is recorded
             event.state, event.error = "failed", f"{type(exc).__name__}: {exc}"
+        if event.attempts == counted:  # a channel without retries (console, jsonl, atom)
+            event.attempts += 1
         if event.state == "failed":
             logger.warning("alert dead-lettered rule=%s story=%s channel=%s error=%s",
                            event.rule, event.story_id, event.channel, event.error)

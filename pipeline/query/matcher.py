@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import product
 
 from pipeline.query.analysis import Token, fold, terms, tokens
@@ -122,10 +122,7 @@ def _eval(node: Node, doc: Document, ev: list[Evidence]) -> bool:
                 return any(v.startswith(node.value) for v in values)
             return node.value in values
         case DateRange():
-            if doc.published is None:
-                return False
-            low_ok = node.low is None or doc.published >= node.low
-            return low_ok and (node.high is None or doc.published <= node.high)
+            return doc.published is not None and node.contains(doc.published, datetime.now(UTC))
         case Bool():
             return _bool(node, doc, ev)
     return False

@@ -7,15 +7,15 @@ term already analysed by the English chain so that matching is set look-ups.
     Term(field, term, prefix)      word or prefix wildcard ``sanction*``
     Phrase(field, terms, slop)     ``"security pact"`` and proximity ``"security pact"~3``
     Keyword(field, value)          source:, lang:, topic:, story: (exact, case-insensitive)
-    DateRange(low, high)           published:[now-7d TO now]
+    DateRange(low, high, ...)      published:[now-7d TO now], {…}, >=, <, published:2026-03-02
+                                   (bounds resolved by Elasticsearch's rounding: query/dates.py)
     MatchAll                       ``*`` or a clause made only of stop words
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 
 from luqum import tree
@@ -24,6 +24,7 @@ from luqum.parser import parser
 
 from pipeline.errors import QuerySyntaxError
 from pipeline.query.analysis import analyze_word, fold, terms
+from pipeline.query.dates import DateValue, parse_date, truncate_ms
 
 TEXT_FIELDS = ("title", "text", "author")
 KEYWORD_FIELDS = ("source", "lang", "topic", "story")
@@ -59,8 +60,26 @@ class Keyword:
 
 @dataclass(frozen=True)
 class DateRange:
-    low: datetime | None
-    high: datetime | None
+    """A range on ``published``; ``[`` / ``]`` include the bound, ``{`` / ``}`` exclude it.
+    Bounds stay unresolved (``now`` is the time of evaluation) until ``contains``/``bounds``."""
+
+    low: DateValue | None
+    high: DateValue | None
+    include_low: bool = True
+    include_high: bool = True
+
+    def bounds(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """The resolved instants: an exclusive low and an inclusive high round up."""
+        low = self.low.resolve(now, round_up=not self.include_low) if self.low else None
+        high = self.high.resolve(now, round_up=self.include_high) if self.high else None
+        return low, high
+
+    def contains(self, published: datetime, now: datetime) -> bool:
+        low, high = self.bounds(now)
+        at = truncate_ms(published)
+        if low is not None and (at < low or (at == low and not self.include_low)):
+            return False
+        return high is None or at < high or (at == high and self.include_high)
 
 
 @dataclass(frozen=True)
@@ -80,7 +99,18 @@ def parse(query: str) -> tree.Item:
     try:
         return parser.parse(query)
     except (ParseError, IllegalCharacterError) as exc:
-        raise QuerySyntaxError(f"cannot parse query {query!r}: {exc}") from exc
+        raise QuerySyntaxError(f"cannot parse query {query!r}: {_reason(exc)}") from exc
+
+
+def _reason(exc: Exception) -> str:
+    """luqum's message, except that a quote left open (which its lexer reports as an
+    illegal character) is called what it is, with where it starts."""
+    message = str(exc)  # luqum: "Illegal character '<rest of query>' at position N"
+    text, _, at = message.removeprefix("Illegal character '").rpartition("' at position ")
+    if isinstance(exc, IllegalCharacterError) and text.startswith('"') and at.isdigit():
+        return (f'unclosed quote: the " at position {at} has no closing "; close the phrase '
+                "or remove the quote")
+    return message
 
 
 @lru_cache(maxsize=4096)
@@ -121,10 +151,10 @@ def _compile(item: tree.Item, fld: str | None, query: str) -> Node:
             return _phrase(item.value[1:-1], fld)
         case tree.Word():
             return _word(item.value, fld, query)
-        case tree.Range():
+        case tree.Range() | tree.From() | tree.To():
             if fld not in DATE_FIELDS:
                 raise QuerySyntaxError(f"ranges only work on published, in {query!r}")
-            return DateRange(_date(item.low.value, query), _date(item.high.value, query))
+            return _range(item, query)
         case _:
             raise QuerySyntaxError(f"unsupported construct {str(item)!r} in {query!r}")
 
@@ -168,9 +198,9 @@ def _word(value: str, fld: str | None, query: str) -> Node:
     if fld in KEYWORD_FIELDS:
         prefix = value.endswith("*")
         return Keyword(fld, fold(value.rstrip("*")), prefix)
-    if fld in DATE_FIELDS:
+    if fld in DATE_FIELDS:  # a date as a term: [value TO value], as Elasticsearch reads it
         day = _date(value, query)
-        return DateRange(day, day + timedelta(days=1) if day else None)
+        return DateRange(day, day)
     if value.endswith("*") and "*" not in value[:-1]:
         return Term(fld, fold(value[:-1]).replace("'", ""), prefix=True)
     analysed = terms(value)
@@ -192,28 +222,17 @@ def _phrase(text: str, fld: str | None) -> Node:
     return Phrase(fld, analysed)
 
 
-_DATE_MATH = re.compile(r"^now(?:([+-])(\d+)([smhdwMy]))?(?:/[dMy])?$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "M": 30 * 86400,
-          "y": 365 * 86400}
+def _range(item: tree.Range | tree.From | tree.To, query: str) -> DateRange:
+    if isinstance(item, tree.From):  # published:>=2026-03-02, published:>2026-03-02
+        return DateRange(_date(item.a.value, query), None, include_low=item.include)
+    if isinstance(item, tree.To):  # published:<=2026-03-02, published:<2026-03-02
+        return DateRange(None, _date(item.a.value, query), include_high=item.include)
+    return DateRange(_date(item.low.value, query), _date(item.high.value, query),
+                     item.include_low, item.include_high)
 
 
-def _date(value: str, query: str) -> datetime | None:
-    if value == "*":
-        return None
-    math = _DATE_MATH.match(value)
-    if math:
-        now = datetime.now(UTC)
-        if not math.group(1):
-            return now
-        seconds = int(math.group(2)) * _UNITS[math.group(3)]
-        return now + timedelta(seconds=seconds if math.group(1) == "+" else -seconds)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise QuerySyntaxError(
-            f"bad date {value!r} in {query!r}: use YYYY-MM-DD, an ISO time or now-7d"
-        ) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def _date(value: str, query: str) -> DateValue | None:
+    return None if value == "*" else parse_date(value, query)
 
 
 __all__ = ["Bool", "DateRange", "Keyword", "MatchAll", "Node", "Phrase", "Term",

@@ -1,14 +1,25 @@
 """Archive input for ``newswire ingest``: one JSON object a line → RawArticle.
 
-A bad line is reported with its line number and why, and skipped; the rest goes through.
+    read_archive(path | binary stream, on_recoded)  → (line number, RawArticle | BadLine)
+
+The archive may be gzip-compressed (recognised by its magic bytes, so ``.jsonl.gz`` and a
+compressed stdin both work) and may start with a UTF-8 byte order mark. Lines are UTF-8;
+a line that is not valid UTF-8 is read as Windows-1252 (the superset of Latin-1 that
+spreadsheet and CMS exports write) and ``on_recoded`` is told its number, so the user
+sees which lines were guessed, never a silent U+FFFD. A bad line is reported with its
+line number and why, and skipped; the rest goes through.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any, BinaryIO, cast
 
 from pydantic import ValidationError
 
@@ -16,6 +27,9 @@ from pipeline.models import RawArticle
 
 FIELDS = {"id", "url", "title", "html", "text", "summary", "author", "published", "source",
           "guid"}
+GZIP_MAGIC = b"\x1f\x8b"
+BOM = b"\xef\xbb\xbf"
+FALLBACK = "cp1252"
 
 
 @dataclass
@@ -33,11 +47,42 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def read_archive(path: Path) -> Iterator[tuple[int, RawArticle | BadLine]]:
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
+def decode_line(data: bytes) -> tuple[str, str | None]:
+    """The line as text and, when it was not UTF-8, the encoding it was read with."""
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode(FALLBACK), FALLBACK
+    except UnicodeDecodeError:  # the five bytes Windows-1252 leaves undefined
+        return data.decode("latin-1"), "latin-1"
+
+
+def _binary(stream: BinaryIO) -> IO[bytes]:
+    """``stream`` itself, or its decompressed content when it starts like gzip."""
+    buffered: Any = stream if isinstance(stream, io.BufferedReader) \
+        else io.BufferedReader(stream)  # type: ignore[type-var]
+    if buffered.peek(2)[:2] == GZIP_MAGIC:
+        return cast(IO[bytes], gzip.GzipFile(fileobj=buffered))
+    return cast(IO[bytes], buffered)
+
+
+def read_archive(source: Path | BinaryIO,
+                 on_recoded: Callable[[int, str], None] | None = None,
+                 ) -> Iterator[tuple[int, RawArticle | BadLine]]:
+    """Each non-blank line of the archive (a path or an open binary stream, e.g. stdin)."""
+    with ExitStack() as stack:
+        raw = stack.enter_context(source.open("rb")) if isinstance(source, Path) else source
+        fh = _binary(raw)
+        for lineno, data in enumerate(fh, start=1):
+            if lineno == 1 and data.startswith(BOM):
+                data = data[len(BOM):]
+            line, encoding = decode_line(data)
             if not line.strip():
                 continue
+            if encoding is not None and on_recoded is not None:
+                on_recoded(lineno, encoding)
             yield lineno, parse_line(lineno, line)
 
 
@@ -45,7 +90,8 @@ def parse_line(lineno: int, line: str) -> RawArticle | BadLine:
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
-        return BadLine(lineno, f"line {lineno}: not valid JSON ({exc.msg} at column "
+        what = exc.msg.removesuffix(" at")  # "Invalid control character at"
+        return BadLine(lineno, f"line {lineno}: not valid JSON ({what} at column "
                                f"{exc.colno}); write one JSON object per line", line[:2000])
     if not isinstance(data, dict):
         return BadLine(lineno, f"line {lineno}: expected a JSON object with a 'url'", line[:2000])

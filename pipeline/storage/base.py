@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -31,11 +31,24 @@ class SearchHit(BaseModel):
         return list(article.topic_matches)
 
 
+IdKind = Literal["articles", "stories"]
+COUNT_CAP = 2000  # SQLite confirms each hit with the matcher: it counts this many at most
+
+
 class SearchStore(Protocol):
     """Where enriched articles and stories are indexed and searched."""
 
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Lucene-syntax query (see pipeline.query); best hits first."""
+        ...
+
+    def count_matches(self, query: str) -> tuple[int, bool]:
+        """How many articles match ``query``, and whether that number is exact (False: at
+        least that many; SQLite stops counting at COUNT_CAP, Elasticsearch counts all)."""
+        ...
+
+    def ids_with_prefix(self, kind: IdKind, prefix: str, limit: int = 10) -> list[str]:
+        """Article or story ids that start with ``prefix``, in order, at most ``limit``."""
         ...
 
     def stories(self) -> list[Story]:

@@ -29,12 +29,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline import metrics
 from pipeline.config.settings import Settings
 from pipeline.errors import QuerySyntaxError
 from pipeline.models import Story
 from pipeline.storage.base import SearchStore
+from pipeline.web.format import plural, when
 from pipeline.web.highlight import marked, plain, safe_href
 from pipeline.web.service import (
     AlertsView,
@@ -51,6 +53,7 @@ HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
            "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
 OPEN_PATHS = ("/healthz", "/readyz")
 COOKIE = "newswire_token"
+LATEST = 20  # stories shown by an empty search
 
 Q = Annotated[str | None, Query(max_length=2000, description="Lucene syntax, e.g. "
                                 '"frozen assets" or NATO AND membership')]
@@ -63,8 +66,8 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 def _templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(marked=marked, plain=plain, href=safe_href,
-                       day=lambda d: d.strftime("%Y-%m-%d %H:%M") if d else "undated")
+    env.filters.update(marked=marked, plain=plain, href=safe_href, plural=plural,
+                       day=lambda d: when(d, empty="undated"), when=when)
     return Jinja2Templates(env=env)
 
 
@@ -85,6 +88,7 @@ def create_app(store: SearchStore, settings: Settings, token: str | None = None,
                   description="Search news stories: the query language, facets, stories, "
                   "alerts, feed health.")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(HeadAsGet)
 
     @app.middleware("http")
     async def guard(request: Request,
@@ -126,9 +130,12 @@ def create_app(store: SearchStore, settings: Settings, token: str | None = None,
         params = {"q": q or "", "topic": topic, "source": source, "lang": lang,
                   "since": since, "limit": limit if limit != 20 else None}
         context: dict[str, Any] = {"params": params, "result": None, "error": None,
+                                   "latest": None,
                                    "link": lambda **c: _link("/", params, **c),
                                    "title": q or "search"}
         if not any((q, topic, source, lang, since)):
+            with reader.lock:
+                context["latest"] = store.stories()[:LATEST]
             return page(request, "search.html", **context)
         try:
             context["result"] = run_search(q, topic, source, lang, since, page_no, limit)
@@ -209,6 +216,28 @@ def create_app(store: SearchStore, settings: Settings, token: str | None = None,
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+class HeadAsGet:
+    """``HEAD`` answers like ``GET`` without the body (RFC 9110 §9.3.2), for every GET
+    route at once; FastAPI routes answer GET only, so ``HEAD /`` would be 405."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def _offered(request: Request) -> str | None:

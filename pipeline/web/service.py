@@ -119,16 +119,20 @@ class Reader:
     def search(self, q: str | None, *, topic: str | None = None, source: str | None = None,
                lang: str | None = None, since: str | None = None, page: int = 1,
                limit: int = 20, facets: bool = True) -> SearchPage:
-        """One page of hits, grouped by story, with facets (unless ``facets=False``: then
-        ``total`` counts only up to this page). Raises QuerySyntaxError."""
+        """One page of hits, grouped by story, with facets (``facets=False``: only the
+        count of matches, ``facets.capped`` when it is a lower bound). Raises
+        QuerySyntaxError."""
         composed = compose(q, topic=topic, source=source, lang=lang, since=since)
         limit = max(1, min(limit, MAX_WINDOW))
         page = max(1, min(page, MAX_WINDOW // limit))
         offset = (page - 1) * limit
         with self.lock:
             found = self.store.search(composed, limit=offset + limit + 1)
-            counts = Facets.model_validate(self.store.facets(composed)) if facets \
-                else Facets(total=min(len(found), offset + limit))
+            if facets:
+                counts = Facets.model_validate(self.store.facets(composed))
+            else:
+                total, exact = self.store.count_matches(composed)
+                counts = Facets(total=total, capped=not exact)
             hits = found[offset:offset + limit]
             groups = self._groups(hits)
         return SearchPage(query=q or "", composed=composed, page=page, limit=limit,

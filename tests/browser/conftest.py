@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,13 @@ def site(tmp_path_factory: pytest.TempPathFactory, seeds: dict[str, str]) -> Ite
                              "text": EVIL_TEXT, "source": "Evil Outlet",
                              "published": "2024-06-15T10:00:00Z"}) + "\n")
     newswire(config, data, "ingest", str(archive))
+    with serve(config, data, tmp) as base:
+        yield base
+
+
+@contextmanager
+def serve(config: Path, data: Path, tmp: Path) -> Iterator[str]:
+    """A real `newswire web` on a free port over ``config`` and ``data``; its base URL."""
     port = _free_port()
     env = {**os.environ}
     env.pop("NEWSWIRE_BACKEND", None)
@@ -101,6 +109,24 @@ def site(tmp_path_factory: pytest.TempPathFactory, seeds: dict[str, str]) -> Ite
     finally:
         stop_process(proc)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `newswire web` after `newswire run --once` over the bundled sample feeds
+    (config/samples, offline): stories, and feed health with the time of each success."""
+    tmp = tmp_path_factory.mktemp("samples")
+    config, data = tmp / "config", tmp / "data"
+    config.mkdir()
+    for name in ("topics.yaml", "alerts.yaml"):
+        shutil.copy(REPO / "config" / name, config / name)
+    shutil.copytree(REPO / "config" / "samples", config / "samples")
+    (config / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [
+        {"url": "samples/sample-feed.xml", "name": "Newswire Sample Wire"},
+        {"url": "samples/sample-feed-2.xml", "name": "Harbourtown Courier"}]}))
+    newswire(config, data, "run", "--once")
+    with serve(config, data, tmp) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")  # sync Playwright runs an event loop: end it with the module

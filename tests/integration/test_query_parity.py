@@ -52,7 +52,18 @@ QUERIES = [
     "published:[2026-03-01 TO 2026-03-05]", "published:[2024-06-13 TO 2024-06-14]",
     "quake AND published:[2026-03-10 TO *]", "published:[* TO 2026-03-03]",
     "published:2024-06-13", "published:[now-7d TO now]",
+    # Elasticsearch's rounding, with articles inside the boundary days (issue #16 item 2)
+    "published:[2026-03-02 TO 2026-03-02]", "published:[2026-03-02 TO 2026-03-03]",
+    "published:{2026-03-02 TO 2026-03-04}", "published:[2026-03-02 TO 2026-03-04}",
+    "published:{2026-03-02 TO *]", "published:[* TO 2026-03-02}", "published:2026-03-03",
+    "published:[2026-03-02T12 TO 2026-03-02T21]", "published:{2026-03-02T12 TO 2026-03-02T22}",
+    r"published:[2026-03-02T03\:00 TO 2026-03-02T04\:59]", "published:>2026-03-02",
+    "published:<=2026-03-02", "published:>=2026-03-03", "published:<2026-03-03",
+    "published:[2026-03-02||/M TO 2026-03-02||/M]", "published:[2026-03-01||+1d TO *]",
+    "published:[2026-03-02||-1d/d TO 2026-03-02||+1d/d}",
+    "published:[2024-06-01 TO 2024-06-30]", "published:[2024-06-01 TO 2024-06-13]",
 ]
+DATE_QUERIES = [q for q in QUERIES if q.startswith("published:")]
 
 
 def _build_articles() -> list[EnrichedArticle]:
@@ -100,6 +111,21 @@ def es_store(articles: list[EnrichedArticle], es_url: str) -> ElasticsearchStore
     store = ElasticsearchStore(client, names)
     store.refresh()
     return store
+
+
+@pytest.mark.parametrize("query", DATE_QUERIES)
+def test_date_ranges_round_as_elasticsearch_query_string_does(
+    query: str, articles: list[EnrichedArticle], es_store: ElasticsearchStore,
+) -> None:
+    """Not only do the backends agree: they agree with Elasticsearch's own reading of the
+    Lucene text (query_string on the ``published`` date field), rounding included."""
+    expected = {a.id for a in articles
+                if matches(query, document_of(a, a.topics, a.story_id)).matched}
+    if "now" not in query:  # "now" is a moment apart on two clocks; fixed dates are exact
+        assert expected, f"{query!r} should find corpus articles"
+    found = es_store.client.search(index=es_store.names.articles, size=10_000, _source=False,
+                                   query={"query_string": {"query": query}})
+    assert {h["_id"] for h in found["hits"]["hits"]} == expected
 
 
 def test_at_least_sixty_queries_cover_every_construct() -> None:

@@ -26,7 +26,8 @@ from pipeline.models import AlertRule
 from pipeline.processing.tag import TopicRule
 
 logger = logging.getLogger(__name__)
-KIBANA_FILE = Path(__file__).resolve().parents[3] / "config" / "kibana" / "newswire.ndjson"
+# the shipped defaults (pipeline/defaults, the repo's config/): found from an installed package too
+KIBANA_FILE = Path(__file__).resolve().parents[2] / "defaults" / "kibana" / "newswire.ndjson"
 ARTICLES, STORIES = "newswire-articles", "newswire-stories"
 _INDEX_REF = "kibanaSavedObjectMeta.searchSourceJSON.index"
 

@@ -9,7 +9,9 @@ in-process matcher:
                                 surface words, for prefixes longer than the stem)
     Phrase slop 0 / ~N          match_phrase / unordered span_near with slop N
     Keyword source|lang|topic|story   term / prefix on ``keys.<field>`` (folded keyword)
-    DateRange                   range on ``published`` (inclusive)
+    DateRange                   range on ``published``: gte/gt/lte/lt on the bounds resolved
+                                in Python (query/dates.py: Elasticsearch's rounding), so
+                                ``now`` and rounding are the matcher's to the millisecond
     Bool                        bool must / should / must_not (should optional beside must)
 
 Default fields (no ``field:``) are title and text, as in the matcher.
@@ -17,6 +19,7 @@ Default fields (no ``field:``) are title and text, as in the matcher.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pipeline.query.matcher import DEFAULT_FIELDS
@@ -38,17 +41,29 @@ def to_elastic(node: Node) -> Query:
             kind = "prefix" if node.prefix else "term"
             return {kind: {f"keys.{node.field}": node.value}}
         case DateRange():
-            bounds = {}
-            if node.low is not None:
-                bounds["gte"] = node.low.isoformat()
-            if node.high is not None:
-                bounds["lte"] = node.high.isoformat()
-            if not bounds:
-                return {"exists": {"field": "published"}}
-            return {"range": {"published": bounds}}
+            return _range(node)
         case Bool():
             return _bool(node)
     raise TypeError(f"cannot translate query node {node!r}")
+
+
+def _range(node: DateRange) -> Query:
+    low, high = node.bounds(datetime.now(UTC))
+    bounds = {}
+    if low is not None:
+        bounds["gte" if node.include_low else "gt"] = _instant(low, not node.include_low)
+    if high is not None:
+        bounds["lte" if node.include_high else "lt"] = _instant(high, node.include_high)
+    if not bounds:
+        return {"exists": {"field": "published"}}
+    return {"range": {"published": bounds}}
+
+
+def _instant(at: datetime, rounds_up: bool) -> str:
+    """The resolved instant, in a form Elasticsearch rounds no further: gt and lte fill a
+    missing fraction with .999, so for them the milliseconds are always written."""
+    at = at.astimezone(UTC)
+    return at.isoformat(timespec="milliseconds") if rounds_up else at.isoformat()
 
 
 def _bool(node: Bool) -> Query:

@@ -27,7 +27,7 @@ from pipeline.processing.tag import document_of
 from pipeline.query.analysis import analyzed_string, fold, tokens
 from pipeline.query.matcher import matches
 from pipeline.query.parser import compile_query
-from pipeline.storage.base import SearchHit
+from pipeline.storage.base import IdKind, SearchHit
 from pipeline.storage.elasticsearch.query import to_elastic
 from pipeline.storage.snippet import snippet
 
@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 INDEX_VERSION = 1
 KINDS = ("articles", "stories", "alerts")
-TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "config" / "elasticsearch"
+# the shipped defaults (pipeline/defaults, the repo's config/): found from an installed package too
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "defaults" / "elasticsearch"
 _ANALYSED = ("title", "text", "author")
 DERIVED = [f"{f}_{kind}" for f in _ANALYSED for kind in ("terms", "words")] + ["keys"]
 
@@ -238,6 +239,28 @@ class ElasticsearchStore:
     def count(self, kind: str = "articles") -> int:
         return int(self.client.count(index=self.names.alias(kind),
                                      ignore_unavailable=True)["count"])
+
+    def count_matches(self, query: str) -> tuple[int, bool]:
+        """Every match of ``query`` (the count API: no hits, no aggregations); exact."""
+        response = self.client.count(index=self.names.articles,
+                                     query=to_elastic(compile_query(query)),
+                                     ignore_unavailable=True)
+        return int(response["count"]), True
+
+    def ids_with_prefix(self, kind: IdKind, prefix: str, limit: int = 10) -> list[str]:
+        """Ids starting with ``prefix`` (a prefix query on the keyword ``id``); stories
+        merged into another only when no live story has the prefix."""
+        index = self.names.alias(kind)
+        query: dict[str, Any] = {"prefix": {"id": prefix}}
+        if kind == "stories":
+            live = {"bool": {"filter": [query], "must_not": [{"exists": {"field": MERGED_INTO}}]}}
+            return self._ids(index, live, limit) or self._ids(index, query, limit)
+        return self._ids(index, query, limit)
+
+    def _ids(self, index: str, query: dict[str, Any], limit: int) -> list[str]:
+        response = self.client.search(index=index, query=query, size=limit, sort=[{"id": "asc"}],
+                                      source_includes=["id"], ignore_unavailable=True)
+        return [str(h["_source"]["id"]) for h in response["hits"]["hits"]]
 
     def facets(self, query: str, size: int = 10) -> dict[str, object]:
         """Counts over the hits of ``query``: total, topics, sources, langs (terms

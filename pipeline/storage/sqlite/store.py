@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.errors import ConfigError
 from pipeline.models import AlertEvent, DeadLetter, EnrichedArticle, Story
 from pipeline.query.analysis import analyzed_string
 from pipeline.query.matcher import Document, matches
-from pipeline.query.parser import Node, compile_query
-from pipeline.storage.base import SearchHit
+from pipeline.query.parser import MatchAll, Node, compile_query
+from pipeline.storage.base import COUNT_CAP, IdKind, SearchHit
 from pipeline.storage.snippet import snippet
+from pipeline.storage.sqlite.datadir import unusable
 from pipeline.storage.sqlite.fts import fts_expression, meta_tokens
 from pipeline.storage.sqlite.kv import SqliteMapping
 
@@ -58,6 +60,12 @@ CREATE TABLE IF NOT EXISTS seen_in (article_id TEXT NOT NULL, feed_url TEXT NOT 
 """
 
 
+def _document(article: EnrichedArticle) -> Document:
+    return Document.build(title=article.title, text=article.text, author=article.author,
+                          source=article.source, lang=article.lang, topics=article.topics,
+                          story=article.story_id, published=article.published)
+
+
 def _analysed(article: EnrichedArticle, doc: Document | None) -> tuple[str, str]:
     if doc is None:
         return analyzed_string(article.title), analyzed_string(article.text)
@@ -68,14 +76,19 @@ class SqliteStore:
     """State and search for the embedded runtime."""
 
     def __init__(self, path: Path | str) -> None:
+        """Open (or create) the store; ConfigError naming the path and what to do when the
+        data directory or the file cannot be used (pipeline/storage/sqlite/datadir.py)."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(self.path), isolation_level=None,
-                                    check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self._migrate_alerts()
-        self.conn.executescript(SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(self.path), isolation_level=None,
+                                        check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self._migrate_alerts()
+            self.conn.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(unusable(self.path, exc)) from exc
         self._mappings: list[SqliteMapping] = []
 
     def close(self) -> None:
@@ -246,6 +259,34 @@ class SqliteStore:
             if len(hits) >= limit:
                 break
         return hits
+
+    def count_matches(self, query: str, cap: int = COUNT_CAP) -> tuple[int, bool]:
+        """Matches of ``query``, each confirmed by the matcher (as ``search`` does), counted
+        up to ``cap``; (count, exact). ``*`` alone is a plain row count."""
+        node = compile_query(query)
+        if node == MatchAll():
+            (total,) = self.conn.execute("SELECT count(*) FROM articles").fetchone()
+            return int(total), True
+        total = 0
+        for _score, article in self._candidates(node):
+            if matches(node, _document(article)).matched:
+                total += 1
+                if total >= cap:
+                    return total, False
+        return total, True
+
+    def ids_with_prefix(self, kind: IdKind, prefix: str, limit: int = 10) -> list[str]:
+        """Ids starting with ``prefix`` (a range scan of the primary key); for stories, also
+        the ids of stories merged into another when no live story has the prefix."""
+        tables = ["articles"] if kind == "articles" else ["stories", "story_merges"]
+        for table in tables:
+            column = "old_id" if table == "story_merges" else "id"
+            rows = self.conn.execute(
+                f"SELECT {column} FROM {table} WHERE {column} >= ? AND {column} < ? "
+                f"ORDER BY {column} LIMIT ?", (prefix, prefix + "\U0010ffff", limit)).fetchall()
+            if rows:
+                return [str(r[0]) for r in rows]
+        return []
 
     def _candidates(self, node: Node) -> Iterator[tuple[float, EnrichedArticle]]:
         expression = fts_expression(node)

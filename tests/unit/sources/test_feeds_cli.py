@@ -20,8 +20,9 @@ OPML = b"""<?xml version="1.0"?><opml version="1.0"><head><title>r</title></head
 
 def test_opml_round_trip(tmp_path: Path) -> None:
     feeds = read_opml(OPML)
-    assert feeds == [{"url": "https://wire.example/rss", "name": "Wire"},
-                     {"url": "https://courier.example/feed.xml", "name": "Courier"}]
+    assert feeds == [{"url": "https://wire.example/rss", "name": "Wire", "group": "News"},
+                     {"url": "https://courier.example/feed.xml", "name": "Courier",
+                      "group": "News"}]
     again = read_opml(write_opml([FeedSource(**f) for f in feeds]).encode())
     assert again == feeds
     yaml_file = tmp_path / "feeds.yaml"
@@ -59,3 +60,65 @@ def test_cli_health_import_export(tmp_path: Path) -> None:
                     "https://courier.example/feed.xml"]
     assert json.loads(newswire(config, data, "feeds", "--json").stdout)["feeds"][2]["state"] \
         == "new"
+
+
+MESSY_OPML = b"""<?xml version="1.0"?><opml version="2.0"><head><title>r</title></head><body>
+<outline text="World"><outline text="Europe">
+  <outline text="Wire again" xmlUrl="HTTPS://Wire.Example:443/rss/"/>
+  <outline text="Euro Desk" xmlUrl="https://euro.example/feed"/></outline>
+  <outline text="Files" xmlUrl="ftp://files.example/feed.xml"/></outline>
+<outline text="Evil" xmlUrl="javascript:alert(1)"/>
+<outline text="Sample again" xmlUrl="file://SAMPLE"/>
+<outline text="Loose" xmlUrl="http://loose.example/a"/></body></opml>"""
+
+
+def test_import_checks_dedupes_and_keeps_groups_and_comments(tmp_path: Path) -> None:
+    """Issue #16 item 6: refused URLs named, valid ones kept, folders as groups, a feed
+    already listed under another spelling not added twice, comments kept, and every
+    command still works afterwards; export writes URLs that import again."""
+    config, data = tmp_path / "config", tmp_path / "data"
+    config.mkdir()
+    sample = config / "local.xml"
+    sample.write_bytes(rss("Local", [("One", "https://a.example/1", "Text of one.")]))
+    feeds_yaml = config / "feeds.yaml"
+    feeds_yaml.write_text("# my feeds, hand-written\nfeeds:\n  # the wire\n"
+                          "  - url: https://wire.example/rss\n    name: Wire  # keep\n"
+                          "  - url: local.xml\n")
+    opml = tmp_path / "subs.opml"
+    opml.write_bytes(MESSY_OPML.replace(b"SAMPLE", str(sample).encode()))
+    result = newswire(config, data, "feeds", "import", str(opml))
+    assert "outline 'Files'" in result.stderr and "ftp://files.example" in result.stderr
+    assert "outline 'Evil'" in result.stderr and "javascript:alert(1)" in result.stderr
+    assert "2 added" in result.stderr and "2 already listed" in result.stderr
+    text = feeds_yaml.read_text()
+    for comment in ("# my feeds, hand-written", "# the wire", "name: Wire  # keep"):
+        assert comment in text
+    listed = newswire_json(config, data, "feeds")["feeds"]  # the config still loads
+    assert [r["url"] for r in listed][2:] == ["https://euro.example/feed",
+                                              "http://loose.example/a"]
+    again = newswire(config, data, "feeds", "import", str(opml))
+    assert "0 added" in again.stderr  # never twice
+
+    exported = newswire(config, data, "feeds", "export").stdout
+    back = read_opml(exported.encode())
+    assert back[1]["url"] == sample.resolve().as_uri()  # a path becomes a file:// URL
+    assert {"url": "https://euro.example/feed", "name": "Euro Desk",
+            "group": "World/Europe"} in back
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "feeds.yaml").write_text("feeds: []\n")
+    (tmp_path / "exported.opml").write_text(exported)
+    result = newswire(other, data, "feeds", "import", str(tmp_path / "exported.opml"))
+    assert "4 added" in result.stderr and "0 refused" in result.stderr
+    newswire(other, data, "feeds", "--json")
+
+
+def test_only_refused_outlines_exit_1(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    opml = tmp_path / "bad.opml"
+    opml.write_bytes(b'<opml version="2.0"><body><outline text="F" xmlUrl="ftp://x/y"/>'
+                     b"</body></opml>")
+    result = newswire(config, tmp_path / "data", "feeds", "import", str(opml), check=False)
+    assert result.returncode == 1 and "outline 'F'" in result.stderr
+    assert not (config / "feeds.yaml").exists()
