@@ -22,10 +22,10 @@ from pipeline.cli.common import (
     fail,
     id_column,
     open_store,
-    resolve_id,
     root,
     settings,
 )
+from pipeline.cli.explain import explain
 from pipeline.cli.feeds import feeds_app
 from pipeline.cli.init import init
 from pipeline.cli.setup import kibana_app, setup
@@ -40,6 +40,7 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(kibana_app, name="kibana")
 app.command()(web)
+app.command()(explain)
 app.command()(setup)
 app.command()(story)
 app.command()(init)
@@ -374,41 +375,6 @@ def stories(as_json: JsonOpt = False, backend: BackendOpt = None) -> None:
         table.add_row(s.id, s.headline, str(s.article_count), ", ".join(s.sources),
                       ", ".join(s.topics), s.last_seen.strftime("%Y-%m-%d %H:%M"))
     console.print(table)
-
-
-@app.command()
-def explain(
-    article_id: Annotated[str, typer.Argument(help="An article id, or its first characters "
-                                              "if no other id starts so (see search).")],
-    as_json: JsonOpt = False,
-    backend: BackendOpt = None,
-) -> None:
-    """Why an article got each topic: the query, the words that matched and where.
-
-    Example: newswire explain 4f0c2a (a unique prefix of the id is enough)"""
-    store = open_store(settings(backend, alerts=False))
-    article = store.article(article_id) or store.article(resolve_id(
-        store, "articles", article_id, "ids are in `newswire search` and `newswire export`"))
-    if article is None:  # removed between the two look-ups
-        raise fail(f"no article with id {article_id!r}", code=1)
-    if as_json:
-        dump({"id": article.id, "title": article.title, "story_id": article.story_id,
-               "topics": [m.model_dump() for m in article.topic_matches]})
-        return
-    console.print(f"[bold]{article.title}[/bold]  ({article.source}, story {article.story_id})",
-                  highlight=False)
-    if not article.topic_matches:
-        console.print("no topic matched")
-    for match in article.topic_matches:
-        console.print(f"\n[bold cyan]{match.topic}[/bold cyan]  query: {match.query}",
-                      highlight=False, markup=True)
-        for word, start, end in match.evidence:
-            where, _, surface = word.rpartition(":") if word.startswith(("title:", "author:")) \
-                else ("text", "", word)
-            context = article.text[max(0, start - 50):end + 50].replace("\n", " ") \
-                if where == "text" else (article.title if where == "title" else article.author)
-            console.print(f"  {surface!r} at {where}[{start}:{end}]  …{context}…",
-                          highlight=False, markup=False)
 
 
 # -- distributed ----------------------------------------------------------------------------
