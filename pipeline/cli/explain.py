@@ -13,23 +13,14 @@ import typer
 
 from pipeline.cli.common import console, dump, fail, open_store, resolve_id, settings
 from pipeline.models import StoryEvidence
+from pipeline.web.format import evidence_values
 
 BackendOpt = Annotated[str | None, typer.Option(
     "--backend", help="embedded (SQLite) or kafka (Kafka + Elasticsearch)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
-KINDS = {"d": "day ", "y": "year ", "m": "magnitude ", "$": "$", "a": "age "}  # value prefixes
-
-
-def _value(value: str) -> str:
-    """An evidence value as read: ``e:biden`` → biden, ``d:6-13`` → day 6-13 (names are
-    stemmed as the matcher sees them)."""
-    prefix, sep, rest = value.partition(":")
-    return f"{KINDS.get(prefix, '')}{rest}".strip() if sep else value
-
-
 def _listed(evidence: dict[str, list[str]]) -> str:
-    return "; ".join(f"{kind} {', '.join(_value(v) for v in values)}"
-                     for kind, values in evidence.items() if values)
+    return "; ".join(f"{kind} {evidence_values(values)}" for kind, values in evidence.items()
+                     if values)
 
 
 def story_lines(story_id: str, evidence: StoryEvidence | None) -> list[str]:

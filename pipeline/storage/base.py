@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from pipeline.models import AlertEvent, EnrichedArticle, Story, TopicMatch
+from pipeline.models import AlertEvent, EnrichedArticle, Story, StoryEvidence, TopicMatch
 
 
 class SearchHit(BaseModel):
@@ -24,6 +24,7 @@ class SearchHit(BaseModel):
     score: float
     snippet: str  # highlighted with [[ ]] around matches
     evidence: list[TopicMatch] = Field(default_factory=list)  # per topic: query, words, offsets
+    story_evidence: StoryEvidence | None = None  # why the article joined or started its story
 
     @staticmethod
     def evidence_of(article: EnrichedArticle) -> list[TopicMatch]:

@@ -36,7 +36,7 @@ from pipeline.config.settings import Settings
 from pipeline.errors import QuerySyntaxError
 from pipeline.models import Story
 from pipeline.storage.base import SearchStore
-from pipeline.web.format import plural, when
+from pipeline.web.format import evidence_values, plural, when
 from pipeline.web.highlight import marked, plain, safe_href
 from pipeline.web.service import (
     AlertsView,
@@ -67,6 +67,7 @@ def _templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters.update(marked=marked, plain=plain, href=safe_href, plural=plural,
+                       evidence=evidence_values,
                        day=lambda d: when(d, empty="undated"), when=when)
     return Jinja2Templates(env=env)
 

@@ -3,6 +3,7 @@
     plural(1, "article")          → "1 article"      plural(3, "story", "stories") → "3 stories"
     iso(datetime)                 → "2024-06-13T09:00:00Z"  (every JSON output: UTC with Z)
     when("2024-06-13T09:00:00+00:00") → "2024-06-13 09:00"  (ISO text or datetime; None → "")
+    evidence_values(["e:biden", "d:6-13"]) → "biden, day 6-13"  (a story decision's evidence)
 """
 
 from __future__ import annotations
@@ -37,3 +38,16 @@ def when(moment: datetime | str | None, empty: str = "") -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%d %H:%M")
+
+
+_VALUE_PREFIXES = {"d": "day ", "y": "year ", "m": "magnitude ", "$": "$", "a": "age "}
+
+
+def evidence_values(values: list[str]) -> str:
+    """Story evidence as read: ``e:biden`` → biden, ``d:6-13`` → day 6-13 (names are
+    stemmed as the matcher sees them)."""
+    shown = []
+    for value in values:
+        prefix, sep, rest = value.partition(":")
+        shown.append(f"{_VALUE_PREFIXES.get(prefix, '')}{rest}".strip() if sep else value)
+    return ", ".join(shown)

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from pipeline.config.settings import Settings
-from pipeline.models import AlertEvent
+from pipeline.models import AlertEvent, StoryEvidence
 from pipeline.query.filters import compose, quoted
 from pipeline.storage.base import SearchHit, SearchStore
 
@@ -70,6 +70,7 @@ class TimelineEntry(BaseModel):
     topics: list[str]
     near_copy_of: str | None = None
     snippet: str
+    story_evidence: StoryEvidence | None = None
 
 
 class Timeline(BaseModel):
@@ -164,7 +165,8 @@ class Reader:
         hits.sort(key=lambda h: (h.published is None, h.published or story.first_seen, h.id))
         entries = [TimelineEntry(id=h.id, title=h.title, url=h.url, source=h.source,
                                  published=h.published, topics=h.topics,
-                                 near_copy_of=story.near_copies.get(h.id), snippet=h.snippet)
+                                 near_copy_of=story.near_copies.get(h.id), snippet=h.snippet,
+                                 story_evidence=h.story_evidence)
                    for h in hits]
         return Timeline(id=story.id, headline=story.headline, first_seen=story.first_seen,
                         last_seen=story.last_seen, sources=story.sources, topics=story.topics,

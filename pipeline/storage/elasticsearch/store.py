@@ -196,7 +196,7 @@ class ElasticsearchStore:
                 published=article.published, story_id=article.story_id, topics=article.topics,
                 score=round(float(hit["_score"] or 0.0), 4),
                 snippet=snippet(article.text, evidence.evidence),
-                evidence=SearchHit.evidence_of(article),
+                evidence=SearchHit.evidence_of(article), story_evidence=article.story_evidence,
             ))
         return hits
 

@@ -254,7 +254,7 @@ class SqliteStore:
                 id=article.id, title=article.title, url=article.url, source=article.source,
                 published=article.published, story_id=article.story_id, topics=article.topics,
                 score=round(score, 4), snippet=snippet(article.text, result.evidence),
-                evidence=SearchHit.evidence_of(article),
+                evidence=SearchHit.evidence_of(article), story_evidence=article.story_evidence,
             ))
             if len(hits) >= limit:
                 break

@@ -12,7 +12,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from pipeline.config.settings import Settings, load_settings
-from pipeline.models import AlertEvent, EnrichedArticle, Story
+from pipeline.models import AlertEvent, EnrichedArticle, Story, StoryEvidence
 from pipeline.storage.sqlite.store import SqliteStore
 from pipeline.web.app import create_app
 
@@ -35,7 +35,9 @@ ARTICLES = [
     article(0, "s-pact", "wire", "The US and Ukraine signed a security agreement.",
             ["security-pacts"]),
     article(1, "s-pact", "paper", "Ukraine and the US agree a security pact with NATO "
-            "in mind.", ["security-pacts", "nato"], near="a0"),
+            "in mind.", ["security-pacts", "nato"], near="a0").model_copy(update={
+                "story_evidence": StoryEvidence(joined=True, story="s-pact", score=0.91,
+                                                threshold=0.4, shared={"where": ["e:kyiv"]})}),
     article(2, "s-pact", "daily", "A ten-year security agreement was signed.",
             ["security-pacts"], lang="de"),
     article(3, "s-quake", "wire", "A strong earthquake of magnitude 6 struck.", ["quakes"]),

@@ -64,6 +64,8 @@ def test_story_timeline(client: TestClient) -> None:
     page = client.get("/story/s-pact")
     assert page.status_code == 200 and page.text.count('class="entry') == 3
     assert "near-copy" in page.text
+    assert body["articles"][1]["story_evidence"]["score"] == 0.91  # why a1 joined
+    assert "joined at 0.91 (needs 0.40) · where: kyiv" in page.text
     assert client.get("/api/stories/nope").status_code == 404
     assert client.get("/story/nope").status_code == 404
 
