@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,17 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO, newswire, newswire_json
-
-KEYS = ["000", "001", "002", "003", "004"]
-
-
-def config_dir(tmp: Path) -> Path:
-    config = tmp / "config"
-    config.mkdir()
-    shutil.copy(REPO / "config" / "topics.yaml", config / "topics.yaml")
-    (config / "alerts.yaml").write_text("rules: []\n")
-    (config / "feeds.yaml").write_text("feeds: []\n")
-    return config
+from tests.e2e.test_alerts_cli import KEYS, config_dir
 
 
 def seed_lines(seeds: dict[str, str]) -> list[str]:

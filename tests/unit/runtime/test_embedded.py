@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -14,11 +13,12 @@ import yaml
 from pipeline.config.settings import load_settings
 from pipeline.errors import SinkUnavailable
 from pipeline.models import RawArticle
-from pipeline.processing.stages import Analysed, Enriched, Stages
+from pipeline.processing.stages import Enriched, Stages
 from pipeline.runtime import embedded
 from pipeline.runtime.embedded import POOL_MIN, EmbeddedRuntime, raw_id
 from tests.conftest import REPO
 from tests.integration.corpus import articles
+from tests.unit.runtime.faults import failing_on
 
 
 def runtime(tmp: Path) -> EmbeddedRuntime:
@@ -34,21 +34,6 @@ def seed_raws(seeds: dict[str, str]) -> list[RawArticle]:
                        source=f"Outlet {k}", published=datetime(2024, 6, 13, int(k[-1]),
                                                                 tzinfo=UTC))
             for k, text in sorted(seeds.items())]
-
-
-def failing_on(url: str, original: Any, error: Exception, times: int = 1_000) -> Any:
-    """``original`` (a Stages method) that raises ``error`` for ``url`` after doing its work
-    (so its state writes happened), at most ``times`` times."""
-    left = [times]
-
-    def stage(self: Stages, value: Any, *args: Any) -> Any:
-        out = original(self, value, *args)
-        article = value.article if isinstance(value, Analysed) else value
-        if str(article.url) == url and left[0] > 0:
-            left[0] -= 1
-            raise error
-        return out
-    return stage
 
 
 async def test_a_bug_in_enrich_dead_letters_the_article_and_undoes_its_state(

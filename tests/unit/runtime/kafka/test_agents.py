@@ -20,6 +20,7 @@ from pipeline.processing.stages import Stages
 from pipeline.runtime.kafka.agents import InOrderAcks, StoryBatch, register_agents
 from pipeline.runtime.kafka.codec import Undecodable
 from pipeline.runtime.kafka.topics import AnalysedEvent, EnrichedEvent, StreamConfig, create_app
+from tests.unit.runtime.faults import failing_on
 
 
 @pytest.fixture
@@ -33,21 +34,23 @@ def pipeline(tmp_path: Path) -> Any:
     return p
 
 
+def recorder(sent: list[tuple[str, Any, Any]], name: str) -> Any:
+    """A topic's ``send`` that records (topic, key, value) and acknowledges at once."""
+    async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
+        sent.append((name, key, value))
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+    return send
+
+
 async def test_clean_agent_sends_articles_on_and_poison_to_dead(pipeline: Any) -> None:
     good = RawArticle(url="https://a.example/1", title="Pact signed",
                       text="The two countries signed a security pact on Thursday. " * 5)
     sent: list[tuple[str, Any, Any]] = []
 
-    def recorder(name: str) -> Any:
-        async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
-            sent.append((name, key, value))
-            done = asyncio.get_running_loop().create_future()
-            done.set_result(None)
-            return done
-        return send
-
-    with patch.object(pipeline["clean"], "send", recorder("clean")), \
-            patch.object(pipeline["dead"], "send", recorder("dead")):
+    with patch.object(pipeline["clean"], "send", recorder(sent, "clean")), \
+            patch.object(pipeline["dead"], "send", recorder(sent, "dead")):
         agent = pipeline.app.agents["unit.clean"]
         async with agent.test_context() as test:
             await test.put(key="bad", value=Undecodable(b"{x", "invalid json"))
@@ -262,20 +265,6 @@ async def test_a_failed_alert_batch_stops_the_agent_and_holds_later_acks() -> No
     assert log.acked == []
 
 
-def _failing_on(url: str, original: Any, error: Exception, times: int = 1_000) -> Any:
-    """``original`` (a Stages method) raising ``error`` for ``url`` after its work is done."""
-    left = [times]
-
-    def stage(self: Stages, value: Any, *args: Any) -> Any:
-        out = original(self, value, *args)
-        article = getattr(value, "article", value)
-        if str(article.url) == url and left[0] > 0:
-            left[0] -= 1
-            raise error
-        return out
-    return stage
-
-
 async def test_clean_agent_dead_letters_a_stage_bug_and_retries_the_retryable(
         pipeline: Any, seeds: dict[str, str]) -> None:
     """The shared policy (``pipeline.runtime.failures``): any non-retryable exception is a
@@ -284,21 +273,13 @@ async def test_clean_agent_dead_letters_a_stage_bug_and_retries_the_retryable(
             for k in ("000", "001", "002")]
     sent: list[tuple[str, Any, Any]] = []
 
-    def recorder(name: str) -> Any:
-        async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
-            sent.append((name, key, value))
-            done = asyncio.get_running_loop().create_future()
-            done.set_result(None)
-            return done
-        return send
-
-    flaky = _failing_on(str(raws[2].url), Stages.analyse,
+    flaky = failing_on(str(raws[2].url), Stages.analyse,
                         SinkUnavailable("busy", retry_after=0.01), times=2)
-    with patch.object(Stages, "clean", _failing_on(str(raws[0].url), Stages.clean,
+    with patch.object(Stages, "clean", failing_on(str(raws[0].url), Stages.clean,
                                                    RuntimeError("bug on this one"))), \
             patch.object(Stages, "analyse", flaky), \
-            patch.object(pipeline["clean"], "send", recorder("clean")), \
-            patch.object(pipeline["dead"], "send", recorder("dead")):
+            patch.object(pipeline["clean"], "send", recorder(sent, "clean")), \
+            patch.object(pipeline["dead"], "send", recorder(sent, "dead")):
         async with pipeline.app.agents["unit.clean"].test_context() as test:
             for raw in raws:
                 await test.put(key=str(raw.url), value=raw)
@@ -329,7 +310,7 @@ async def test_story_agent_dead_letters_a_stage_bug_and_rolls_back_its_state(
         return await agent.send(key, value)
 
     with agent.patched(), patch.object(agent.app["enriched"], "send", send), \
-            patch.object(Stages, "assign", _failing_on(str(b.url), Stages.assign,
+            patch.object(Stages, "assign", failing_on(str(b.url), Stages.assign,
                                                        ValueError("odd story"))):
         await agent.story.process([_event(a, 1), _event(b, 2), _event(c, 3)])
     dead.assert_awaited_once()
