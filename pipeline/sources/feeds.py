@@ -121,6 +121,9 @@ class Poller:
         return fetched.content, fetched.url, dict(fetched.headers)
 
 
+FILE_TYPES = {".json": "application/feed+json"}  # else XML: what a server would declare
+
+
 def _read_file(url: str, state: dict[str, Any]) -> tuple[bytes, str, dict[str, str]] | None:
     """A local feed; unchanged since the last poll (size and mtime) reads as not modified."""
     path = Path(url.removeprefix("file://"))
@@ -133,4 +136,5 @@ def _read_file(url: str, state: dict[str, Any]) -> tuple[bytes, str, dict[str, s
     except OSError as exc:
         raise FeedError(f"cannot read file ({exc.strerror})", kind="file") from exc
     state["file_signature"] = signature
-    return content, path.resolve().as_uri(), {}
+    kind = FILE_TYPES.get(path.suffix.lower(), "application/xml")
+    return content, path.resolve().as_uri(), {"content-type": kind}

@@ -75,8 +75,8 @@ def record_failure(state: dict[str, Any], error: str, now: datetime | None = Non
 def classify(state: Mapping[str, Any], now: datetime | None = None) -> str:
     """The state shown to people: new, ok, failing, gone or stale."""
     current = str(state.get("state") or "new")
-    if current != "ok":
-        return current
+    if current != "ok" or state.get("file_signature"):
+        return current  # a local file changes when someone edits it: its silence is not news
     last = state.get("last_item_at") or state.get("last_new_at")
     rate = state.get("items_per_day")
     if not last or not rate:
