@@ -17,13 +17,14 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from pipeline.cli.common import console, dump, fail, open_store, settings
+from pipeline.cli.common import console, dump, fail, id_column, open_store, settings
 from pipeline.config.files import alert_rules, delete_alert_rule, save_alert_rule
 from pipeline.config.rules import rule_problem
 from pipeline.errors import ConfigError, QuerySyntaxError
 from pipeline.models import AlertEvent, AlertRule, EnrichedArticle, Story
 from pipeline.processing.alerts import unmet_condition
 from pipeline.storage.base import SearchHit, SearchStore
+from pipeline.web.format import iso
 
 alerts_app = typer.Typer(help="Alert rules and the alerts that fired.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
@@ -138,7 +139,7 @@ def remove(name: Annotated[str, typer.Argument(help="The rule's name (see alerts
 
 def log_record(e: AlertEvent) -> dict[str, Any]:
     return {"rule": e.rule, "story_id": e.story_id, "event": e.event, "kind": e.kind,
-            "article_id": e.article_id, "headline": e.headline, "fired": e.fired.isoformat(),
+            "article_id": e.article_id, "headline": e.headline, "fired": iso(e.fired),
             "channel": e.channel, "state": e.state, "error": e.error,
             "dead_lettered": e.state == "failed", "attempts": e.attempts,
             "stories": [s.story_id for s in e.stories]}
@@ -155,7 +156,10 @@ def alerts_log(
     if as_json:
         dump({"alerts": records})
         return
-    table = Table("fired", "rule", "story", "event", "headline", "channel", "state")
+    table = Table("fired", "rule")
+    id_column(table, "story")
+    for header in ("event", "headline", "channel", "state"):
+        table.add_column(header)
     for r in records:
         state = "dead-lettered" if r["dead_lettered"] else r["state"]
         table.add_row(r["fired"][:19], r["rule"], r["story_id"], r["event"], r["headline"],
@@ -203,13 +207,16 @@ def test(
         why = unmet_condition(rule, _article(store, hit), story)
         stories.append({"story_id": story.id, "headline": story.headline,
                         "sources": len(set(story.sources)), "first_match": hit.id,
-                        "first_match_title": hit.title, "last_seen": story.last_seen.isoformat(),
+                        "first_match_title": hit.title, "last_seen": iso(story.last_seen),
                         "would_fire": why is None, "why_not": why})
     stories = sorted(stories, key=lambda s: s["last_seen"], reverse=True)[:limit]
     if as_json:
         dump({"query": query, "stories": stories})
         return
-    table = Table("story", "headline", "sources", "first match", "would fire")
+    table = Table()
+    id_column(table, "story")
+    for header in ("headline", "sources", "first match", "would fire"):
+        table.add_column(header)
     for s in stories:
         table.add_row(s["story_id"], s["headline"], str(s["sources"]), s["first_match_title"],
                       "yes" if s["would_fire"] else f"no: {s['why_not']}")

@@ -86,16 +86,21 @@ def classify(state: Mapping[str, Any], now: datetime | None = None) -> str:
     return "stale" if silent_days > max(STALE_FACTOR * gap_days, STALE_MIN_DAYS) else "ok"
 
 
+def _z(moment: Any) -> str | None:
+    """A stored UTC time as every JSON output writes it (ISO 8601 with ``Z``)."""
+    return None if moment is None else str(moment).replace("+00:00", "Z")
+
+
 def health_row(url: str, name: str | None, state: Mapping[str, Any],
                now: datetime | None = None) -> dict[str, Any]:
     """One row of ``newswire feeds``: the fields of HEALTH_FIELDS (+ moved_to, next_poll)."""
     next_poll = state.get("next_poll")
     return {
         "url": url, "title": state.get("title") or name, "state": classify(state, now),
-        "last_success": state.get("last_success"), "failures": int(state.get("failures", 0)),
+        "last_success": _z(state.get("last_success")), "failures": int(state.get("failures", 0)),
         "last_error": state.get("last_error"), "items_per_day": state.get("items_per_day"),
         "items_total": int(state.get("items_total", 0)), "moved_to": state.get("moved_to"),
-        "next_poll": datetime.fromtimestamp(float(next_poll), UTC).isoformat()
+        "next_poll": _z(datetime.fromtimestamp(float(next_poll), UTC).isoformat())
         if next_poll else None,
     }
 
