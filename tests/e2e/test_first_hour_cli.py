@@ -179,7 +179,9 @@ def test_json_times_are_iso_with_z_everywhere(seeded: tuple[Path, Path]) -> None
     hits = newswire_json(config, data, "search", "agreement")["hits"]
     times: list[Any] = [a["published"] for a in exported] + [h["published"] for h in hits]
     times += [s[k] for s in stories for k in ("first_seen", "last_seen")]
-    assert times and all(t.endswith("Z") and "+00:00" not in t for t in times), times
+    would = newswire_json(config, data, "alerts", "test", "agreement")["stories"]
+    times += [s["last_seen"] for s in would]
+    assert would and times and all(t.endswith("Z") and "+00:00" not in t for t in times), times
     assert exported[0]["published"] == "2024-06-13T00:00:00Z"
 
 
