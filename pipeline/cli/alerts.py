@@ -1,6 +1,7 @@
 """``newswire alerts``: alert rules (config/alerts.yaml of --config) and the alerts that fired.
 
     newswire alerts add NAME --query Q [--channel SPEC]... [--mode new|update|digest]
+                                 [--since 24h]   also fire on the stories stored since then
     newswire alerts list [--json]          the rules
     newswire alerts remove NAME
     newswire alerts log [--json]           every alert: state, and the reason if dead-lettered
@@ -9,7 +10,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,8 +23,9 @@ from rich.table import Table
 from pipeline.cli.common import console, dump, fail, id_column, open_store, settings
 from pipeline.config.files import alert_rules, delete_alert_rule, save_alert_rule
 from pipeline.config.rules import rule_problem
+from pipeline.config.settings import Settings
 from pipeline.errors import ConfigError, QuerySyntaxError
-from pipeline.models import AlertEvent, AlertRule, EnrichedArticle, Story
+from pipeline.models import AlertEvent, AlertRule, EnrichedArticle, Story, utcnow
 from pipeline.processing.alerts import unmet_condition
 from pipeline.storage.base import SearchHit, SearchStore
 from pipeline.web.format import iso
@@ -81,15 +85,22 @@ def add(
         help="Environment variable holding the HMAC key for webhook channels.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite a rule of that "
                                           "name.")] = False,
+    since: Annotated[str | None, typer.Option(
+        help="Also fire the rule now on the stored stories seen in this period that it "
+        "matches (30m, 24h, 2d), once each, as `alerts test` finds them.")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", help="embedded or kafka "
+                                                "(where --since looks)")] = None,
 ) -> None:
-    """Add an alert rule to config/alerts.yaml. Example: newswire alerts add pact
-    --query 'ukraine AND topic:security-pacts' --channel console --channel jsonl:a.jsonl"""
+    """Add an alert rule to config/alerts.yaml; a running `run` or worker takes it up.
+    Example: newswire alerts add pact --query 'ukraine AND topic:security-pacts'
+    --channel console --channel jsonl:a.jsonl --since 24h"""
     values: dict[str, Any] = {"name": name, "query": query, "channels": channel or ["console"],
                               "mode": mode, "description": description,
                               "min_sources": min_sources, "topics": topic or [],
                               "languages": language or [], "grow_by": grow_by,
                               "throttle": throttle, "digest_every": digest_every,
                               "digest_at": digest_at, "secret_env": secret_env}
+    period = _period(since) if since is not None else None
     cfg = settings(alerts=False)
     rule = check_rule(values, [t.name for t in cfg.topics])
     path = cfg.config_dir / "alerts.yaml"
@@ -102,6 +113,42 @@ def add(
     except ConfigError as exc:
         raise fail(str(exc)) from exc
     typer.echo(f"added rule {name} ({rule.mode}) to {path}")
+    if period is not None:
+        _fire_since(settings(backend), name, period, since or "")
+
+
+def _period(since: str) -> timedelta:
+    try:
+        seconds = float(AlertRule.model_validate({"name": "x", "query": "x",
+                                                  "throttle": since}).throttle)
+    except ValidationError as exc:
+        raise fail(f"invalid --since {since!r}: give a period such as 30m, 24h or 2d") \
+            from exc
+    return timedelta(seconds=seconds)
+
+
+def _fire_since(cfg: Settings, name: str, period: timedelta, since: str) -> None:
+    """Fire the new rule on the stored stories seen in ``period`` that it matches."""
+    from pipeline.runtime.backfill import fire_on_stored
+
+    rule = next(r for r in cfg.rules if r.name == name)
+    cutoff = utcnow() - period
+    store = open_store(cfg)
+    try:
+        by_story: dict[str, SearchHit] = {}
+        for hit in sorted(store.search(rule.query, limit=1000),
+                          key=lambda h: (h.published is None, h.published)):
+            by_story.setdefault(hit.story_id, hit)
+        found = [(_article(store, hit), story) for story_id, hit in by_story.items()
+                 if (story := _story(store, story_id, hit)).last_seen >= cutoff]
+    finally:
+        store.close()
+    events = asyncio.run(fire_on_stored(cfg, rule, found))
+    stories = {e.story_id for e in events}
+    failed = sum(e.state == "failed" for e in events)
+    typer.echo(f"fired {name} on {len(stories)} stored stor{'y' if len(stories) == 1 else 'ies'}"
+               f" seen in the last {since}" + (f" ({failed} deliveries failed: newswire alerts "
+                                                "log)" if failed else ""))
 
 
 @alerts_app.command("list")

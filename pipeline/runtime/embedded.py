@@ -7,6 +7,9 @@
 It owns all I/O; the stages it calls are the same objects the Kafka runtime uses, under
 the same failure policy (``pipeline.runtime.failures``): a stage that fails on one article
 dead-letters that article (its state writes undone) and the ingest goes on.
+
+A running ``run`` reloads alert rules and topics between batches when config/alerts.yaml or
+topics.yaml changed, or on SIGHUP (``pipeline.runtime.reload``; an invalid edit is refused).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pipeline.processing.clean.source_junk import SourceJunk, junk_source
 from pipeline.processing.stages import Analysed, Stages
 from pipeline.processing.tag import TopicRule
 from pipeline.runtime.failures import Failed, attempt, attempt_sync
+from pipeline.runtime.reload import ConfigWatch, retarget
 from pipeline.runtime.undo import UndoLog
 from pipeline.sources.feeds import Poller
 from pipeline.sources.scheduler import FeedScheduler
@@ -102,6 +106,7 @@ class EmbeddedRuntime:
     def __init__(self, settings: Settings, out: TextIO | None = None,
                  poller: Poller | None = None) -> None:
         self.settings = settings
+        self.watch = ConfigWatch(settings)
         self.store = SqliteStore(settings.db_path)
         # one article's state writes can be undone when a stage fails on it
         self.state = (UndoLog(self.store.mapping("cluster")),
@@ -116,6 +121,21 @@ class EmbeddedRuntime:
     def _new_stages(self) -> Stages:
         return Stages(list(self.settings.topics), list(self.settings.rules), *self.state,
                       story_window=timedelta(hours=self.settings.story_window_hours))
+
+    def reload_config(self) -> bool:
+        """Take up changed alert rules and topics (validated; see ``ConfigWatch.poll``)."""
+        if not self.watch.poll():
+            return False
+        topics_changed = self.watch.settings.topics != self.settings.topics
+        self.settings = self.watch.settings
+        clock = self.stages.alerts.clock
+        self.stages = self._new_stages()
+        self.stages.alerts.clock = clock
+        retarget(self.notifier, self.settings)
+        if topics_changed and self._pool is not None:  # its workers tag with the old topics
+            self._pool.shutdown(wait=False)
+            self._pool = None
+        return True
 
     async def close(self) -> None:
         if self._pool:
@@ -277,6 +297,7 @@ class EmbeddedRuntime:
             for entry, reason in rejected:
                 key = "poll:" + hashlib.sha1(f"{entry}\x1f{reason}".encode()).hexdigest()[:20]
                 self.store.put_dead(DeadLetter(stage="poll", error=reason, payload=entry), key)
+            self.reload_config()  # between batches: rules edited while polling apply now
             batch_stats = await self.process(raws) if raws else Stats()
             batch_stats.dead += len(rejected)
             stats.add(batch_stats)
@@ -290,8 +311,10 @@ class EmbeddedRuntime:
         every enabled feed (a manual refresh), then return."""
         stop = stop or asyncio.Event()
         await self.deliver(self.store.pending_alerts())  # written but not sent last time
+        self.watch.on_sighup()
         total = Stats()
         while not stop.is_set():
+            self.reload_config()
             round_stats = await self.poll_round(stop, force=once)
             round_stats.alerts += await self.flush_digests()
             total.add(round_stats)

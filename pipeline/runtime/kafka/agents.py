@@ -3,6 +3,7 @@
     raw ──clean──▶ clean ──enrich (1 partition, tables)──▶ enriched ──index──▶ Elasticsearch
                                         └──────────────▶ alerts ──deliver──▶ channels + ES log
     any poison input or stage bug ──▶ dead (with the reason; pipeline.runtime.failures)
+    a record too large for Kafka even compressed ──▶ dead (its size and source; ``limits``)
 
 Every agent works in batches (``stream.take_events``): one Kafka round trip, one journal,
 one bulk request per batch. Roles split them over processes so both cores work:
@@ -28,9 +29,10 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from faust.types import TP, EventT, StreamT
+from pydantic import BaseModel
 
 from pipeline import metrics
 from pipeline.models import AlertEvent, DeadLetter
@@ -41,6 +43,7 @@ from pipeline.runtime.kafka.changelog import BulkTable, ChangelogWriter
 from pipeline.runtime.kafka.codec import Undecodable
 from pipeline.runtime.kafka.faust_compat import tables
 from pipeline.runtime.kafka.faust_compat.streams import hold
+from pipeline.runtime.kafka.limits import clip, oversize, source_of, summary, too_large
 from pipeline.runtime.kafka.state import JournaledState, PendingWrites
 from pipeline.runtime.kafka.topics import AnalysedEvent, EnrichedEvent, Pipeline, Role
 from pipeline.storage.elasticsearch.sink import ElasticsearchSink
@@ -49,6 +52,8 @@ from pipeline.storage.elasticsearch.store import alert_id
 logger = logging.getLogger(__name__)
 DELIVERIES_IN_FLIGHT = 16  # alert batches delivered side by side
 StagesFactory = Callable[[MutableMapping[str, Any], MutableMapping[str, Any]], Stages]
+M = TypeVar("M", bound=BaseModel)
+Refresh = Callable[[], int]  # reloads changed rules/topics; returns the config generation
 Dead = Callable[[str, "str | None", str, str], Awaitable[None]]
 
 
@@ -89,29 +94,36 @@ def offset_ranges(events: list[EventT]) -> str:
 
 def register_agents(pipeline: Pipeline, make_stages: StagesFactory, sink: ElasticsearchSink,
                     notifier: Notifier, *, role: Role = "all",
-                    batching: Batching = Batching()) -> None:
-    """Add the agents of ``role`` (and the story agent's tables) to the pipeline's app."""
+                    batching: Batching = Batching(), refresh: Refresh = lambda: 0) -> None:
+    """Add the agents of ``role`` (and the story agent's tables) to the pipeline's app.
+
+    ``refresh`` is called before every batch; when the generation it returns changes (alert
+    rules or topics reloaded), the clean and story agents rebuild their stages."""
     topics = pipeline.topics
 
     async def dead(stage: str, key: str | None, error: str, payload: str) -> None:
         logger.warning("dead-letter stage=%s key=%s error=%s", stage, key, error)
-        letter = DeadLetter(stage=stage, error=error, payload=payload)
+        letter = DeadLetter(stage=stage, error=error, payload=clip(payload))
         await topics["dead"].send(key=key, value=letter)
 
     if role in ("all", "stateless"):
-        _clean_agent(pipeline, make_stages({}, {}), dead, batching)
+        _clean_agent(pipeline, make_stages, dead, batching, refresh)
         _index_agent(pipeline, sink, dead, batching)
         _deliver_agent(pipeline, sink, notifier, dead)
     if role in ("all", "stateful"):
-        _story_agent(pipeline, StoryBatch(pipeline, make_stages, dead), batching)
+        _story_agent(pipeline, StoryBatch(pipeline, make_stages, dead, refresh), batching)
 
 
-def _clean_agent(pipeline: Pipeline, cleaner: Stages, dead: Dead, batching: Batching) -> None:
+def _clean_agent(pipeline: Pipeline, make_stages: StagesFactory, dead: Dead,
+                 batching: Batching, refresh: Refresh) -> None:
     topics = pipeline.topics
 
     @pipeline.app.agent(topics["raw"], name=f"{pipeline.config.prefix}.clean")
     async def clean(stream: StreamT) -> None:
+        cleaner, generation = make_stages({}, {}), refresh()
         async for events in batches(stream, batching):
+            if refresh() != generation:  # topics reloaded: tag with the new ones
+                cleaner, generation = make_stages({}, {}), refresh()
             sent = []
             for event in events:
                 key, raw = _key(event), cast(Any, event.value)
@@ -124,8 +136,9 @@ def _clean_agent(pipeline: Pipeline, cleaner: Stages, dead: Dead, batching: Batc
                 except Failed as exc:
                     await dead("clean", key, str(exc), raw.model_dump_json())
                     continue
-                sent.append(await topics["clean"].send(key=article.id,
-                                                       value=AnalysedEvent.of(analysed)))
+                value = await fitting(AnalysedEvent.of(analysed), "clean", dead)
+                if value is not None:
+                    sent.append(await topics["clean"].send(key=article.id, value=value))
             await asyncio.gather(*sent)  # Kafka has the batch: now it may be acknowledged
             logger.info("clean batch events=%d sent=%d offsets=%s", len(events), len(sent),
                         offset_ranges(events))
@@ -260,6 +273,18 @@ class InOrderAcks:
             self._draining = False
 
 
+async def fitting(record: M, stage: str, dead: Dead) -> M | None:
+    """The record, or None when it is too large for Kafka even compressed (then it is
+    dead-lettered with its size and source, without its body)."""
+    data = record.model_dump_json().encode("utf-8")  # a fast check: pydantic's JSON is Rust
+    compressed = oversize(data)
+    if compressed is None:
+        return record
+    key = getattr(getattr(record, "article", None), "id", None)
+    await dead(stage, key, too_large(len(data), compressed, source_of(record)), summary(record))
+    return None
+
+
 def _key(event: EventT) -> str | None:
     key = event.key
     return key.decode() if isinstance(key, bytes) else cast("str | None", key)
@@ -268,8 +293,10 @@ def _key(event: EventT) -> str | None:
 class StoryBatch:
     """The story agent's state and one batch's work: assign, commit, emit, mark seen."""
 
-    def __init__(self, pipeline: Pipeline, make_stages: StagesFactory, dead: Dead) -> None:
+    def __init__(self, pipeline: Pipeline, make_stages: StagesFactory, dead: Dead,
+                 refresh: Refresh = lambda: 0) -> None:
         app, self.topics, self.dead = pipeline.app, pipeline.topics, dead
+        self.refresh, self.generation = refresh, refresh()
         # One writer on one partition; its changelog records go out in bulk per batch.
         self.changelog = ChangelogWriter(pipeline.config.kafka)
 
@@ -300,6 +327,11 @@ class StoryBatch:
     async def _forget(self, _app: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         self._stages, self._recovered = None, False  # another worker may have run it since
 
+    def _reload(self) -> None:
+        """Between batches: reloaded rules or topics rebuild the stages (the same state)."""
+        if self.refresh() != self.generation:
+            self._stages, self.generation = None, self.refresh()
+
     def stages(self) -> Stages:
         if self._stages is None:
             if not self._recovered:
@@ -313,6 +345,7 @@ class StoryBatch:
         async with self.lock:
             if not self.owns_state():
                 return 0
+            self._reload()
             digests = self.stages().alerts.due_digests()
             if not digests:
                 self.fired.discard()
@@ -325,6 +358,7 @@ class StoryBatch:
 
     async def process(self, events: list[EventT]) -> None:
         async with self.lock:
+            self._reload()
             await self._process(events)
 
     async def _process(self, events: list[EventT]) -> None:
@@ -382,7 +416,9 @@ class StoryBatch:
         for revision, out in done:
             sent += [await self.topics["alerts"].send(key=a.story_id, value=a)
                      for a in out.alerts]
-            sent.append(await self.topics["enriched"].send(key=out.article.id, value=EnrichedEvent(
+            value = await fitting(EnrichedEvent(
                 article=out.article, story=out.story, revision=revision,
-                merged_story_ids=out.merged_story_ids)))
+                merged_story_ids=out.merged_story_ids), "enrich", self.dead)
+            if value is not None:
+                sent.append(await self.topics["enriched"].send(key=out.article.id, value=value))
         await asyncio.gather(*sent)

@@ -37,6 +37,7 @@ from pipeline.processing.tag import document_of
 from pipeline.runtime.kafka import faust_compat
 from pipeline.runtime.kafka.codec import ModelCodec
 from pipeline.runtime.kafka.faust_compat.tables import widen_producer_buffer
+from pipeline.runtime.kafka.limits import COMPRESSION, MAX_REQUEST_BYTES
 
 Guarantee = Literal["at_least_once", "exactly_once"]
 Role = Literal["all", "stateless", "stateful"]  # which agents a worker runs (its group)
@@ -154,7 +155,10 @@ def create_app(config: StreamConfig, **app_options: Any) -> Pipeline:
         # Table changelogs carry thousands of small records per batch: big producer batches
         # (one round trip for hundreds of records instead of the default 16 KB's dozen)
         producer_max_batch_size=900_000,
-        producer_max_request_size=1_000_000,
+        # Records go out gzip-compressed; the agents check each one against the broker's
+        # limit (``limits.oversize``), aiokafka only the uncompressed size against this.
+        producer_max_request_size=MAX_REQUEST_BYTES,
+        producer_compression_type=COMPRESSION,
         producer_linger=0.005,
         broker_session_timeout=config.session_timeout,
         broker_heartbeat_interval=min(3.0, config.session_timeout / 3),

@@ -23,24 +23,35 @@ from pipeline.processing.stages import Stages
 from pipeline.runtime.kafka.admin import ensure_topics, stream_config
 from pipeline.runtime.kafka.agents import Batching, register_agents
 from pipeline.runtime.kafka.topics import Pipeline, Role, StreamConfig, create_app
+from pipeline.runtime.reload import ConfigWatch, retarget
 from pipeline.storage.elasticsearch.setup import setup_elasticsearch
 from pipeline.storage.elasticsearch.sink import ElasticsearchSink
 
 
 def build_worker(settings: Settings, *, out: TextIO | None = None,
-                 config: StreamConfig | None = None, role: Role = "all") -> Pipeline:
-    """The Faust app with the agents of ``role``; ``run_worker`` runs it, tests may too."""
+                 config: StreamConfig | None = None, role: Role = "all",
+                 watch: ConfigWatch | None = None) -> Pipeline:
+    """The Faust app with the agents of ``role``; ``run_worker`` runs it, tests may too.
+    Alert rules and topics are reloaded between batches when their files change (or on
+    SIGHUP, see ``run_worker``); an invalid edit is refused and logged."""
     pipeline = create_app(config or stream_config(settings, role=role))
+    watch = watch or ConfigWatch(settings)
+    notifier = Notifier.from_settings(settings, out=out)
 
     def make_stages(cluster: MutableMapping[str, Any], alerts: MutableMapping[str, Any]) -> Stages:
-        return Stages(list(settings.topics), list(settings.rules), cluster, alerts,
+        current = watch.settings
+        return Stages(list(current.topics), list(current.rules), cluster, alerts,
                       timedelta(hours=settings.story_window_hours))
 
+    def refresh() -> int:
+        if watch.poll():
+            retarget(notifier, watch.settings)
+        return watch.generation
+
     sink = ElasticsearchSink.connect(settings.elasticsearch, settings.index_prefix)
-    register_agents(pipeline, make_stages, sink, Notifier.from_settings(settings, out=out),
-                    role=role, batching=Batching(settings.worker_batch,
-                                                 settings.worker_batch_within,
-                                                 settings.worker_digest_tick))
+    register_agents(pipeline, make_stages, sink, notifier, role=role, refresh=refresh,
+                    batching=Batching(settings.worker_batch, settings.worker_batch_within,
+                                      settings.worker_digest_tick))
     return pipeline
 
 
@@ -51,6 +62,8 @@ def run_worker(settings: Settings, *, loglevel: str = "warning",
     config = config or stream_config(settings, role=role)
     setup_elasticsearch(settings)
     asyncio.run(ensure_topics(config))
-    pipeline = build_worker(settings, config=config, role=role)
+    watch = ConfigWatch(settings)
+    watch.on_sighup()  # reload alert rules and topics at the next batch
+    pipeline = build_worker(settings, config=config, role=role, watch=watch)
     worker = faust.Worker(pipeline.app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()
