@@ -157,6 +157,14 @@ class StreamEnv:
         self.workers.append(proc)
         return proc
 
+    def with_feed(self, url: str, name: str) -> Settings:
+        """This test's settings with ``url`` as the one feed in feeds.yaml (for a poller)."""
+        (self.config_dir / "feeds.yaml").write_text(
+            f"feeds:\n  - url: {url}\n    name: {name}\n", encoding="utf-8")
+        return load_settings(self.config_dir, env={}, **{
+            k: getattr(self.settings, k) for k in
+            ("data_dir", "kafka", "elasticsearch", "topic_prefix", "index_prefix")})
+
     def worker_logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.logs.iterdir()))
 

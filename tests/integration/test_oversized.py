@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config.settings import load_settings
 from pipeline.runtime.kafka.limits import MAX_RECORD_BYTES
 from pipeline.runtime.kafka.poller import poller_state_path, run_poller
 from pipeline.storage.sqlite.store import SqliteStore
@@ -101,11 +100,7 @@ def test_poller_dead_letters_the_huge_item_and_the_feed_shows_it(
         stream_env: StreamEnv, http_dir: tuple[Path, str]) -> None:
     root, base = http_dir
     (root / "feed.xml").write_text(rss(base), encoding="utf-8")
-    (stream_env.config_dir / "feeds.yaml").write_text(
-        f"feeds:\n  - url: {base}/feed.xml\n    name: Big feed\n", encoding="utf-8")
-    settings = load_settings(stream_env.config_dir, env={}, **{
-        k: getattr(stream_env.settings, k) for k in
-        ("data_dir", "kafka", "elasticsearch", "topic_prefix", "index_prefix")})
+    settings = stream_env.with_feed(f"{base}/feed.xml", "Big feed")
     assert asyncio.run(run_poller(settings, once=True)) == 2
     letters = [letter for _, letter in stream_env.dead_letters(at_least=1, timeout=20)]
     assert len(letters) == 1 and letters[0].stage == "produce"

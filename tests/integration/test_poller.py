@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from pipeline.config.settings import load_settings
 from pipeline.identity import article_id
 from pipeline.models import RawArticle
 from pipeline.runtime.kafka.poller import run_poller
@@ -54,11 +53,7 @@ def test_poll_once_sends_feed_entries_to_raw(stream_env: StreamEnv,
                                             http_dir: tuple[Path, str]) -> None:
     root, base = http_dir
     (root / "feed.xml").write_text(rss(3), encoding="utf-8")
-    (stream_env.config_dir / "feeds.yaml").write_text(
-        f"feeds:\n  - url: {base}/feed.xml\n    name: Test feed\n", encoding="utf-8")
-    settings = load_settings(stream_env.config_dir, env={}, **{
-        k: getattr(stream_env.settings, k) for k in
-        ("data_dir", "kafka", "elasticsearch", "topic_prefix", "index_prefix")})
+    settings = stream_env.with_feed(f"{base}/feed.xml", "Test feed")
     assert asyncio.run(run_poller(settings, once=True)) == 3
     assert asyncio.run(run_poller(settings, once=True)) == 0  # feed state kept
     sent = asyncio.run(read_raw(f"{stream_env.prefix}.raw", at_least=3))
