@@ -62,7 +62,7 @@ from pipeline.processing.cluster.state import StateStore
 logger = logging.getLogger(__name__)
 IDENTITIES = ("e:", "a:")  # headline features that must not conflict: names, ages
 CONFLICTS = ("where_conflict", "day_conflict", "count_conflict", "measure_conflict",
-             "age_conflict")  # kinds of event evidence that can disagree
+             "magnitude_conflict", "age_conflict")  # kinds of event evidence that can disagree
 
 
 
@@ -148,7 +148,7 @@ class StoryClusterer:
         self,
         state: MutableMapping[str, Any],
         window: timedelta = timedelta(days=3),
-        retention: timedelta = timedelta(days=30),
+        retention: timedelta = timedelta(days=90),
         settings: ClusterSettings | None = None,
         max_open_age: timedelta = timedelta(days=14),
     ) -> None:
@@ -305,6 +305,10 @@ class StoryClusterer:
         x["title"] = dot_over_norm(side.title, state["h"], state["hn"]) if side.title else 0.0
         if self._names_conflict(side.names, side.vector, state["tn"], state["c"]):
             x["headline_conflict"] = 1.0
+        names = [f for f in side.names if f.startswith("e:")]
+        if names and state["tn"]:  # headline names the story never mentions
+            x["title_novel"] = sum(1 for f in names if f not in state["c"]
+                                   and f not in state["tn"]) / len(names)
         x["gap"] = math.log1p(gap_days(side.event, state["f"], state["l"]))
         if state.get("closed") or side.arrival - state["fa"] > self.max_open_age:
             x["archived"] = 1.0  # closed, or open too long: judged as an archived story

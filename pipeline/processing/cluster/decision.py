@@ -5,7 +5,10 @@
              └─ time ───────── days beyond the story's span, archived? ───┘
 
 Agreement on who / where / when / how many joins; a conflict (another town, another day,
-another magnitude) separates two similar events even when their words match. The weights
+another magnitude) separates two similar events even when their words match; so, by
+degree, do names each side never mentions (``who_novel``: the Indian navy's INS Mysore and
+its INS Sukanya share "Indian" and "navy" but not the ship). Magnitudes and money amounts
+are compared apart (a quake's 5.2 says nothing of a $160m deal). The weights
 come from ``model.json`` beside this module, fitted on the dev sets by
 ``evaluation/fit_story_model.py`` (its threshold chosen by cross-validation over ECB+
 topics and GVA incidents). ``Match`` is the record of one comparison: the probability, the
@@ -23,11 +26,16 @@ from typing import Any
 
 MODEL_PATH = Path(__file__).with_name("model.json")
 NAMED = ("who", "where")  # evidence that may be mentioned anywhere in the other side
+QUANTITIES = (  # (evidence kind, feature name, value prefix)
+    ("count", "count", ""), ("measure", "magnitude", "m:"), ("measure", "measure", "$:"),
+    ("age", "age", ""),
+)
 FEATURES = (
     "body", "title", "who_shared", "who_conflict", "where_shared", "where_conflict",
     "day_agree", "day_conflict", "year_conflict", "weekday_agree", "weekday_conflict",
     "count_agree", "count_conflict", "measure_agree", "measure_conflict", "age_agree",
     "age_conflict", "headline_conflict", "gap", "archived", "near",
+    "who_novel", "where_novel", "magnitude_agree", "magnitude_conflict", "title_novel",
 )
 
 
@@ -90,6 +98,9 @@ def compare(
     for kind in NAMED:
         a, b = mine.get(kind) or [], theirs.get(kind) or []
         both = [v for v in a if v in their_vector or v in b]
+        if a and b:  # how much of each side the other never mentions
+            x[kind + "_novel"] = (1 - len(both) / len(a)) * (
+                1 - sum(1 for v in b if v in mine_vector or v in a) / len(b))
         if both:
             shared[kind] = both
             x[kind + "_shared"] = min(len(both), 3) / 3
@@ -108,17 +119,18 @@ def compare(
         else:
             conflicts.setdefault("when", []).extend(a)
             x[name + "_conflict"] = 1.0
-    for kind in ("count", "measure", "age"):
-        a, b = mine.get(kind) or [], theirs.get(kind) or []
+    for kind, name, prefix in QUANTITIES:
+        a = [v for v in mine.get(kind) or [] if v.startswith(prefix)]
+        b = [v for v in theirs.get(kind) or [] if v.startswith(prefix)]
         if not a or not b:
             continue
         both = [v for v in a if any(_same_quantity(v, w) for w in b)]
         if both:
-            shared[kind] = both
-            x[kind + "_agree"] = 1.0
+            shared.setdefault(kind, []).extend(both)
+            x[name + "_agree"] = 1.0
         else:
-            conflicts[kind] = list(a)
-            x[kind + "_conflict"] = 1.0
+            conflicts.setdefault(kind, []).extend(a)
+            x[name + "_conflict"] = 1.0
     x.pop("year_agree", None)  # background years agree by chance: only conflicts count
     return x, shared, conflicts
 

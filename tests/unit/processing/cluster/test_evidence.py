@@ -68,7 +68,27 @@ def test_conflicts_on_town_day_and_magnitude() -> None:
     again = evidence_of(quake("e", "Valdora", "5.1", "Sunday"))
     x, shared, conflicts = compare(base, {}, again, {})
     assert not conflicts and {"where", "when", "measure", "count"} <= shared.keys()
-    assert x["where_shared"] > 0 and x["day_agree"] == 1.0 and x["measure_agree"] == 1.0
+    assert x["where_shared"] > 0 and x["day_agree"] == 1.0 and x["magnitude_agree"] == 1.0
+
+
+def test_magnitudes_and_amounts_are_compared_apart() -> None:
+    quake_side = {"measure": ["m:5.1"]}
+    money_side = {"measure": ["$:160m"]}
+    x, shared, conflicts = compare(quake_side, {}, money_side, {})
+    assert not conflicts and not x  # a magnitude says nothing about an amount
+    x, _, conflicts = compare({"measure": ["m:6.3", "$:2m"]}, {}, {"measure": ["m:5.1", "$:2m"]}, {})
+    assert x["magnitude_conflict"] == 1.0 and x["measure_agree"] == 1.0
+    assert conflicts["measure"] == ["m:6.3"]
+
+
+def test_names_one_side_never_mentions_are_measured_even_when_some_are_shared() -> None:
+    ship_a = {"who": ["e:indian", "e:navi", "e:mysor"]}
+    ship_b = {"who": ["e:indian", "e:navi", "e:sukanya"]}
+    x, shared, conflicts = compare(ship_a, {}, ship_b, {})
+    assert shared["who"] == ["e:indian", "e:navi"] and "who" not in conflicts
+    assert 0 < x["who_novel"] < 1  # one of three names on each side is the other's unknown
+    x_same, _, _ = compare(ship_a, {}, ship_a, {})
+    assert x_same["who_novel"] == 0.0
 
 
 def test_conflicts_on_place_and_day_keep_equally_worded_reports_apart() -> None:
