@@ -76,7 +76,8 @@ def test_magnitudes_and_amounts_are_compared_apart() -> None:
     money_side = {"measure": ["$:160m"]}
     x, shared, conflicts = compare(quake_side, {}, money_side, {})
     assert not conflicts and not x  # a magnitude says nothing about an amount
-    x, _, conflicts = compare({"measure": ["m:6.3", "$:2m"]}, {}, {"measure": ["m:5.1", "$:2m"]}, {})
+    mine, theirs = {"measure": ["m:6.3", "$:2m"]}, {"measure": ["m:5.1", "$:2m"]}
+    x, _, conflicts = compare(mine, {}, theirs, {})
     assert x["magnitude_conflict"] == 1.0 and x["measure_agree"] == 1.0
     assert conflicts["measure"] == ["m:6.3"]
 
