@@ -60,14 +60,16 @@ def page_title(html: str) -> str | None:
     return " ".join(match.group(1).split()) if match else None
 
 
-def extract_html(html: str, url: str | None = None) -> Extracted:
-    """Extract the main text and metadata of ``html``; empty text if there is none."""
+def extract_html(html: str, url: str | None = None, precision: bool = True) -> Extracted:
+    """Extract the main text and metadata of ``html``; empty text if there is none.
+    ``precision=False``: trafilatura's balanced default instead of its precision mode."""
     tree = parse(html)
     if tree is None:
         return Extracted(text="", page_title=page_title(html))
     meta = read_metadata(tree, url)
     try:
-        doc = trafilatura.bare_extraction(tree, url=url, **_OPTIONS)  # type: ignore[arg-type]
+        options = _OPTIONS if precision else {**_OPTIONS, "favor_precision": False}
+        doc = trafilatura.bare_extraction(tree, url=url, **options)  # type: ignore[arg-type]
     except Exception as exc:  # trafilatura/lxml raise many kinds on broken markup
         logger.debug("extraction failed url=%s error=%r", url, exc)
         doc = None
@@ -161,3 +163,53 @@ def decode_html(data: bytes, charset: str | None = None) -> str:
     if best is not None and best.encoding:
         return data.decode(best.encoding, errors="replace")
     return data.decode("utf-8", errors="replace")
+
+
+_POST_CLASSES = ("twitter-tweet", "instagram-media", "tiktok-embed")
+_ANCHORS = frozenset({"p", "h2", "h3", "h4", "li", "blockquote", "figcaption", "td"})
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _key(text: str) -> str:
+    return _NON_WORD.sub(" ", text.casefold()).strip()[:80]
+
+
+def with_embedded_posts(tree: HtmlElement, text: str) -> str:
+    """``text`` with the embedded social posts (tweets, Instagram, TikTok blockquotes) that
+    the extractor dropped put back after the paragraph they follow on the page: quoted
+    posts are reporting (a club's statement, a minister's reply).
+
+    A post is two lines: its own text, then its attribution ("— Name (@handle) date")."""
+    lines = text.split("\n")
+    at = {_key(line): i for i, line in enumerate(lines) if line.strip()}
+    after: dict[int, list[str]] = {}  # line index (-1: before the text) -> posts' lines
+    anchor = -1
+    skip: HtmlElement | None = None
+    for element in tree.iter(etree.Element):
+        if skip is not None and skip in element.iterancestors():
+            continue
+        cls = element.get("class") or ""
+        if element.tag == "blockquote" and any(c in cls for c in _POST_CLASSES):
+            skip = element
+            post = _post_lines(element)
+            if post and _key(post[0]) not in at:
+                after.setdefault(anchor, []).extend(post)
+        elif element.tag in _ANCHORS:
+            found = at.get(_key(element.text_content()))
+            if found is not None:
+                anchor = found
+    if not after:
+        return text
+    out = after.get(-1, [])
+    for i, line in enumerate(lines):
+        out.append(line)
+        out.extend(after.get(i, ()))
+    return "\n".join(out)
+
+
+def _post_lines(post: HtmlElement) -> list[str]:
+    said = [" ".join(p.text_content().split()) for p in post.iter("p")]
+    whole = " ".join(post.text_content().split())
+    body = " ".join(s for s in said if s)
+    rest = whole.replace(body, "", 1).strip() if body else whole
+    return [line for line in (body, rest) if line]

@@ -104,8 +104,14 @@ _NOT_NAMES = frozenset(
 )
 
 
-def parse_byline(line: str, next_line: str | None) -> str | None:
-    """The author named by a byline line, or ``None`` if ``line`` is not one."""
+def parse_byline(
+    line: str, next_line: str | None, known_author: str | None = None
+) -> str | None:
+    """The author named by a byline line, or ``None`` if ``line`` is not one.
+
+    A line without "By" is only a byline when it names ``known_author`` (the feed's or
+    the page's metadata), or, with no author known, when it is not in capitals: a
+    section heading ("NISSAN SENTRA") reads like a bare name."""
     words = line.split(" ")
     has_by = _BY_PREFIX.match(line) is not None
     if not 2 <= len(words) <= (12 if has_by else 8) or any(c.isdigit() for c in line):
@@ -124,7 +130,17 @@ def parse_byline(line: str, next_line: str | None) -> str | None:
     author = match.group("author")
     if not has_by:
         author = " ".join(author.split(" ")[: _name_length(author.split(" "))])
+        if not _names_known(author, known_author, line):
+            return None
     return author.strip(" ,")
+
+
+def _names_known(name: str, known_author: str | None, line: str) -> bool:
+    """Whether a bare name may be the byline: it is the known author (by surname), or no
+    author is known and the line is not in capitals."""
+    if known_author:
+        return name.split(" ")[-1].casefold() in known_author.casefold()
+    return not line.isupper()
 
 
 def _name_length(tokens: list[str]) -> int:

@@ -48,13 +48,18 @@ class TextPass:
 
 
 def text_pass(
-    body: str, known_title: str | None = None, learned: frozenset[str] = frozenset()
+    body: str, known_title: str | None = None, learned: frozenset[str] = frozenset(),
+    disabled: frozenset[str] = frozenset(), known_author: str | None = None,
 ) -> TextPass:
     """Normalise and clean ``body``; return the verdict of each of its lines.
 
     ``learned`` holds fingerprints of lines learned as junk for the article's source
     (``source_junk.py``); they are dropped unless that would take most of the text.
+    Rules named in ``disabled`` (``rules.RULES``) are off. ``known_author`` (feed or page
+    metadata) decides whether a line with a bare name and no "By" is the byline.
     """
+    tail_rule = "comment-tail" not in disabled
+    trailing = "trailing-prompt" not in disabled
     lines = normalize_text(body)
     work = TextPass(verdicts=[])
     kept: list[int] = []  # indices into work.verdicts of kept lines
@@ -63,21 +68,23 @@ def text_pass(
         if in_tail:
             work.verdicts.append(Verdict(line, "comment-tail"))
             continue
-        if junk.is_tail_start(line):
+        if tail_rule and junk.is_tail_start(line):
             in_tail = _has_reporting(work.verdicts)
             work.verdicts.append(Verdict(line, "comment-tail" if in_tail else "comment-widget"))
             continue
-        rule = junk.classify_line(line)
+        rule = junk.classify_line(line, disabled)
         if rule is None and learned and is_candidate(line) and fingerprint(line) in learned:
             rule = LEARNED
         if rule is None:
             kept.append(len(work.verdicts))
-            line = junk.strip_trailing_prompt(line)
+            if trailing:
+                line = junk.strip_trailing_prompt(line)
         work.verdicts.append(Verdict(line, rule or KEEP))
     if learned:
         kept = _only_trim(work.verdicts, kept)
-    _head(work, kept, known_title)
-    _deduplicate(work)
+    _head(work, kept, known_title, disabled, known_author)
+    if "duplicate" not in disabled:
+        _deduplicate(work)
     return work
 
 
@@ -98,14 +105,17 @@ def _has_reporting(verdicts: list[Verdict]) -> bool:
     return sum(len(v.line) for v in verdicts if v.kept) >= _REPORTING_CHARS
 
 
-def _head(work: TextPass, kept: list[int], known_title: str | None) -> None:
+def _head(
+    work: TextPass, kept: list[int], known_title: str | None, disabled: frozenset[str],
+    known_author: str | None = None,
+) -> None:
     """Move a leading dateline, a headline and a byline from the top lines to metadata."""
     if not kept:
         return
     verdicts = work.verdicts
     first = kept[0]
     line = verdicts[first].line
-    date, rest = header.take_dateline(line)
+    date, rest = (None, line) if "dateline" in disabled else header.take_dateline(line)
     if date is not None:
         work.published = date
         verdicts[first] = Verdict(line[: len(line) - len(rest)].strip(), "published")
@@ -119,16 +129,19 @@ def _head(work: TextPass, kept: list[int], known_title: str | None) -> None:
     window = kept[:_HEAD_WINDOW]
     following = [verdicts[i].line for i in window[1:]] + [None]
     line = verdicts[window[0]].line
-    if known_title and _repeats_title(line, known_title):
-        verdicts[window[0]] = Verdict(line, "title")
-    elif not known_title and header.parse_byline(line, following[0]) is None and (
+    if known_title:
+        if "title-repeat" not in disabled and _repeats_title(line, known_title):
+            verdicts[window[0]] = Verdict(line, "title")
+    elif "headline" not in disabled and header.parse_byline(line, following[0]) is None and (
         header.is_headline(line, following[0])
     ):
         work.title = line
         verdicts[window[0]] = Verdict(line, "title")
+    if "byline" in disabled:
+        return
     for index, next_line in zip(window, following, strict=True):
         if verdicts[index].kept:
-            author = header.parse_byline(verdicts[index].line, next_line)
+            author = header.parse_byline(verdicts[index].line, next_line, known_author)
             if author:
                 work.author = author
                 verdicts[index] = Verdict(verdicts[index].line, "author")
@@ -154,10 +167,17 @@ def _deduplicate(work: TextPass) -> None:
         line = verdict.line
         if not verdict.kept or line.count(" ") < _DUPLICATE_WORDS - 1 or not _SENTENCE_END.search(
             line
-        ):
+        ) or _is_listing(line):
             continue
         key = line.casefold()
         if key in seen:
             work.verdicts[i] = Verdict(verdict.line, "duplicate")
         else:
             seen.add(key)
+
+
+def _is_listing(line: str) -> bool:
+    """A line of quantities ("1 Green, 1 Red, 1 tsp."): a list or recipe row, which may
+    rightly repeat, not prose (a fifth or more of its words are numbers)."""
+    words = line.split(" ")
+    return sum(1 for w in words if w[:1].isdigit()) * 5 >= len(words)
