@@ -43,6 +43,7 @@ bench: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/python -m evaluation.extraction
 	$(BIN)/python -m evaluation.clustering
+	$(BIN)/python -m evaluation.feeds
 
 services-start:
 	scripts/services start

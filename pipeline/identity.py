@@ -4,6 +4,8 @@
                          trailing slash, fragments, tracking parameters (utm_*, fbclid,
                          gclid, ...), AMP variants (/amp, .amp, ?amp=1, AMP-cache URLs)
     article_id           hash of the canonical URL, else of the GUID, else of the content
+    scoped_guid          a GUID as an identity: as is when globally unique (a URL, a tag: or
+                         urn: URI, a UUID), else qualified by its feed ("1" in two feeds)
     identity_keys        every key under which an article may be met again in another feed:
                          its canonical URL, a globally unique GUID, a content fingerprint
 """
@@ -82,6 +84,15 @@ def article_id(url: str | None, guid: str | None = None, content: str | None = N
     if content:
         return _digest("content", " ".join(content.split()).lower())
     raise ValueError("an article needs a url, a guid or content to have an id")
+
+
+def scoped_guid(guid: str | None, feed_url: str) -> str | None:
+    """The GUID as an identity: a feed-local one ("1", "post-17") is only unique within
+    its feed, so it is qualified by the feed's URL."""
+    guid = (guid or "").strip()
+    if not guid:
+        return None
+    return guid if _GUID_UNIQUE.match(guid) else f"{feed_url}#guid={guid}"
 
 
 def content_fingerprint(title: str | None, body: str | None) -> str | None:

@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 
 def utcnow() -> datetime:
@@ -61,10 +61,14 @@ class FeedSource(Record):
 
 
 class RawArticle(Record):
-    """A feed entry or archive line, before cleaning. ``html`` or ``text`` carries the body."""
+    """A feed entry or archive line, before cleaning. ``html`` or ``text`` carries the body.
+
+    ``url`` is the entry's own link, None when it has none (a GUID-only item, an Atom entry
+    with a ``tag:`` id): identity then falls back to the GUID, then the content
+    (pipeline.identity); ``site_url`` is the feed's site link, shown in its place."""
 
     id: str | None = None
-    url: HttpUrl
+    url: HttpUrl | None = None
     title: str | None = None
     html: str | None = None
     text: str | None = None
@@ -74,28 +78,48 @@ class RawArticle(Record):
     source: str | None = None
     feed_url: str | None = None
     guid: str | None = None
+    site_url: str | None = None
     fetched: datetime = Field(default_factory=utcnow)
 
     _utc = field_validator("published", "fetched")(_as_utc)
 
+    @model_validator(mode="after")
+    def _identified(self) -> RawArticle:
+        if self.url is None and not self.id and not self.guid:
+            raise ValueError("an article needs a url, or else an id or guid to identify it")
+        return self
+
+    @property
+    def link(self) -> str | None:
+        """The entry's own URL as text, None when it has none."""
+        return str(self.url) if self.url is not None else None
+
 
 class Article(Record):
-    """A cleaned article: main text, metadata, identity."""
+    """A cleaned article: main text, metadata, identity. ``url`` is None for an entry
+    without a link of its own; ``link`` is then its feed's site link (or None)."""
 
     id: str
-    url: str
+    url: str | None = None
     title: str
     text: str
     author: str | None = None
+    author_role: str | None = None  # "AP Auto Writer": the byline's role, not a name
     published: datetime | None = None
     source: str
     lang: str | None = None
     feed_url: str | None = None
     fetched: datetime = Field(default_factory=utcnow)
     site_name: str | None = None
+    site_url: str | None = None
     canonical_url: str | None = None
 
     _utc = field_validator("published", "fetched")(_as_utc)
+
+    @property
+    def link(self) -> str | None:
+        """Where a reader opens the article: its URL, else its feed's site link."""
+        return self.url or self.site_url
 
     @property
     def timestamp(self) -> datetime:
@@ -255,9 +279,28 @@ class AlertEvent(Record):
 
 
 class DeadLetter(Record):
-    """Input that could not be processed, with the reason; never dropped silently."""
+    """Input that could not be processed, with the reason; never dropped silently.
+
+    ``key`` names the letter (an article id, ``alert:rule:story:event:channel``; None: the
+    store derives one from stage and payload), so a letter that fails again replaces itself;
+    ``source`` says where the input came from for people: a feed URL, ``archive.jsonl:12``
+    (None: ``origin()`` reads it from the payload)."""
 
     stage: str
     error: str
     payload: str
     at: datetime = Field(default_factory=utcnow)
+    key: str | None = None
+    source: str | None = None
+
+    _utc = field_validator("at")(_as_utc)
+
+    def origin(self) -> str | None:
+        """``source``, else the feed and URL the payload names (a raw or cleaned article,
+        an event carrying one; also from a payload cut short), else None."""
+        if self.source:
+            return self.source
+        found = {name: re.search(rf'"{name}":\s*"((?:[^"\\]|\\.){{1,2000}})"', self.payload)
+                 for name in ("feed_url", "url")}
+        values = [m.group(1).replace("\\/", "/") for m in found.values() if m]
+        return ", ".join(values) or None

@@ -150,7 +150,7 @@ class AlertMatcher:
                 sources: int) -> list[AlertEvent]:
         return [AlertEvent(rule=rule.name, story_id=story.id, article_id=article.id,
                            headline=story.headline, query=rule.query, channel=channel,
-                           kind=kind, sources=sources, url=article.url, fired=self.clock())
+                           kind=kind, sources=sources, url=article.link, fired=self.clock())
                 for channel in rule.channels]
 
     # -- digests --------------------------------------------------------------------------

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def needs_full_text(raw: RawArticle) -> bool:
-    return raw.html is None and str(raw.url).startswith(("http://", "https://"))
+    return raw.html is None and (raw.link or "").startswith(("http://", "https://"))
 
 
 def _charset(content_type: str) -> str | None:
@@ -38,7 +38,7 @@ async def fill_full_text(fetcher: Fetcher, feed: FeedSource, raws: list[RawArtic
         if not needs_full_text(raw):
             continue
         try:
-            page = await fetcher.get(str(raw.url), headers=feed.headers or {}, proxy=feed.proxy)
+            page = await fetcher.get(str(raw.link), headers=feed.headers or {}, proxy=feed.proxy)
         except FeedError as exc:
             logger.info("full text not fetched url=%s error=%s", raw.url, exc)
             continue

@@ -12,12 +12,13 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import feedparser.api
 from pydantic import ValidationError
 
-from pipeline.identity import article_id
+from pipeline.identity import article_id, scoped_guid
 from pipeline.models import FeedSource, RawArticle
 from pipeline.sources.errors import FeedError
 from pipeline.sources.jsonfeed import Parsed, looks_like_json, parse_json_feed
@@ -42,7 +43,9 @@ def parse_feed(content: bytes, url: str, headers: Mapping[str, str] | None = Non
         return parse_json_feed(content)
     check_xml(content)
     content, content_type = _trust_utf8(content, headers.get("content-type", ""))
-    response_headers = {"content-location": url}
+    # relative links resolve against an http(s) feed's own URL; a local file's against
+    # the feed's site link (entries_to_articles), not against the file's path
+    response_headers = {"content-location": url} if url.startswith(("http:", "https:")) else {}
     if content_type:
         response_headers["content-type"] = content_type
     parsed = feedparser.parse(content, response_headers=response_headers,
@@ -97,48 +100,84 @@ def _body(entry: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return (best or None), entry.get("summary")
 
 
-def _link(entry: Mapping[str, Any], parsed: Parsed) -> tuple[str | None, str | None]:
-    """(url, id): the entry's link; else a URL-like GUID; else the feed's site link with
-    an id from the GUID or content (so the entry keeps an identity of its own)."""
-    link = entry.get("link")
-    guid = str(entry.get("id") or "") or None
+def _http(value: object, base: str | None) -> str | None:
+    """``value`` as an absolute http(s) URL (a relative one resolved against ``base``), or
+    None when it cannot be one (a ``tag:`` or ``urn:`` id, spaces, another scheme)."""
+    text = str(value or "").strip()
+    if not text or any(c.isspace() for c in text):
+        return None
+    if base and not urlsplit(text).scheme:
+        text = urljoin(base, text)
+    parts = urlsplit(text)
+    return text if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def _identity(entry: Mapping[str, Any], base: str,
+              feed_url: str) -> tuple[str | None, str | None]:
+    """(url, id): the entry's own link (relative ones resolved), else a URL-like GUID; the
+    id is given only when the URL cannot tell the entry apart: items of one page told apart
+    by anchors, and entries without a link (then the GUID, else the content, names it)."""
+    guid = str(entry.get("id") or "").strip() or None
+    link = _http(entry.get("link"), base)
     if link:
         fragment = link.partition("#")[2]
         if fragment and guid and guid.endswith("#" + fragment):
-            return link, article_id(None, guid)  # items of one page told apart by anchors
+            return link, article_id(None, guid)
         return link, None
-    if guid and guid.startswith(("http://", "https://")):
-        return guid, None
-    site = parsed.feed.get("link")
-    if not site:
-        return None, None
-    body = " ".join(filter(None, (entry.get("title"), *(_body(entry)))))
-    return site, article_id(None, guid, body or None) if (guid or body) else None
+    if guid and (link := _http(guid, None)):
+        return link, None
+    text = " ".join(filter(None, _body(entry)))
+    if not guid and not text.strip():
+        return None, None  # a title alone does not tell entries apart
+    return None, article_id(None, scoped_guid(guid, feed_url), f"{entry.get('title')}\n{text}")
 
 
 def entries_to_articles(parsed: Parsed, feed: FeedSource) -> Iterator[RawArticle | tuple[str, str]]:
     """Feed entries as RawArticle, or (entry, reason) for an entry that cannot be one."""
     feed_source = feed.name or parsed.feed.get("title") or None
+    base = str(parsed.feed.get("link") or "") or feed.url
+    site = _http(parsed.feed.get("link"), feed.url)
     for entry in parsed.entries:
         source = (entry.get("source") or {}).get("title") or feed_source
-        url, own_id = _link(entry, parsed)
+        url, own_id = _identity(entry, base, feed.url)
         html, summary = _body(entry)
         plain = summary if summary and not html and not _TAG.search(summary) else None
-        what = entry.get("title") or entry.get("id") or "entry"
-        if not url:
-            yield (f"{feed.url} :: {what}", "feed entry has no link (and the feed no site "
-                   "link): nothing to identify or open")
+        what = f"{feed.url} :: {_name(entry)}"
+        if not url and not own_id:
+            link = entry.get("link")
+            yield (what, f"invalid feed entry: link {link!r} is not a url, and the entry has "
+                   "no id or text to identify it" if link else
+                   "feed entry has no link, no id and no text: nothing to identify")
             continue
-        if any(c.isspace() for c in url.strip()):
-            yield (f"{feed.url} :: {what}", f"invalid feed entry: link {url!r} is not a url")
-            continue
+        fields: dict[str, Any] = {
+            "id": own_id, "url": url, "title": entry.get("title"), "html": html,
+            "text": plain, "summary": summary if not html and not plain else None,
+            "author": entry.get("author"), "published": entry_time(entry), "source": source,
+            "feed_url": feed.url, "guid": entry.get("id"), "site_url": site}
         try:
-            yield RawArticle(
-                id=own_id, url=url, title=entry.get("title"), html=html, text=plain,
-                summary=summary if not html and not plain else None,
-                author=entry.get("author"), published=entry_time(entry),
-                source=source, feed_url=feed.url, guid=entry.get("id"))
+            yield _raw(fields)
         except ValidationError as exc:
             first = exc.errors()[0]
-            yield (f"{feed.url} :: {what}", f"invalid feed entry: {first['msg']} "
+            yield (what, f"invalid feed entry: {first['msg']} "
                    f"(field {'.'.join(map(str, first['loc']))})")
+
+
+def _raw(fields: dict[str, Any]) -> RawArticle:
+    """The RawArticle; a link pydantic refuses is dropped (the GUID or content names the
+    entry then) rather than the entry."""
+    try:
+        return RawArticle(**fields)
+    except ValidationError as exc:
+        body = " ".join(filter(None, (fields["title"], fields["html"], fields["text"],
+                                      fields["summary"])))
+        if exc.errors()[0]["loc"][:1] != ("url",) or not (fields["guid"] or body.strip()):
+            raise
+    own = fields["id"] or article_id(None, scoped_guid(fields["guid"], fields["feed_url"]), body)
+    return RawArticle(**{**fields, "url": None, "id": own})
+
+
+def _name(entry: Mapping[str, Any]) -> str:
+    """How a dead letter names an entry: its title and its id (or link)."""
+    title = " ".join(str(entry.get("title") or "").split())[:200]
+    key = str(entry.get("id") or entry.get("link") or "").strip()
+    return f"{title} [{key}]" if title and key else title or key or "entry without title or id"

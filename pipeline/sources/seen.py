@@ -23,9 +23,28 @@ class SeenStore(Protocol):
 
 
 def _keys(raw: RawArticle) -> list[str]:
-    body = raw.html or raw.text or raw.summary
-    keys = identity_keys(str(raw.url) if raw.id is None else None, raw.guid, raw.title, body)
+    keys = identity_keys(raw.link if raw.id is None else None, raw.guid, raw.title, _body(raw))
     return [f"id:{raw.id}", *keys] if raw.id else keys
+
+
+def _body(raw: RawArticle) -> str | None:
+    return raw.html or raw.text or raw.summary
+
+
+def _content_id(raw: RawArticle) -> str:
+    return article_id(None, None, f"{raw.title or ''}\n{_body(raw) or ''}")
+
+
+def _reused(raw: RawArticle, keys: list[str], batch: dict[str, str],
+            contents: dict[str, str]) -> list[str]:
+    """Keys for an entry whose link or GUID an earlier entry of the same poll already has
+    with other text (a feed reusing an id for another post): an article of its own, named
+    by its content. Otherwise its keys unchanged."""
+    earlier = next((batch[k] for k in keys if k in batch), None)
+    if earlier is None or contents.get(earlier) in (None, _content_id(raw)):
+        return keys
+    raw.id = _content_id(raw)
+    return [f"id:{raw.id}", *(k for k in keys if k.startswith("fp:"))]
 
 
 @dataclass
@@ -42,15 +61,17 @@ def resolve(store: SeenStore, feed_url: str, raws: list[RawArticle]) -> Resoluti
     at = datetime.now(UTC).isoformat()
     out = Resolution()
     batch: dict[str, str] = {}
+    contents: dict[str, str] = {}  # this poll's articles: a hash of their text
     for raw in raws:
-        keys = _keys(raw)
-        own = raw.id or article_id(str(raw.url), raw.guid)
+        keys = _reused(raw, _keys(raw), batch, contents)
+        own = raw.id or article_id(raw.link, raw.guid, _body(raw))
         known = next((batch[k] for k in keys if k in batch), None) or \
             store.article_for_keys(keys)
         if known is None:
             out.fresh.append(raw)
             out.pending.append((own, keys))
             batch.update(dict.fromkeys(keys, own))
+            contents[own] = _content_id(raw)
         elif known != own:
             raw.id = known
             store.remember_keys(known, keys)  # new variants point to the known article

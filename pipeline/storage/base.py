@@ -16,7 +16,7 @@ class SearchHit(BaseModel):
 
     id: str
     title: str
-    url: str
+    url: str | None  # None: no link of its own, and its feed none either
     source: str
     published: datetime | None
     story_id: str

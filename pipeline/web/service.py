@@ -64,7 +64,7 @@ class SearchPage(BaseModel):
 class TimelineEntry(BaseModel):
     id: str
     title: str
-    url: str
+    url: str | None
     source: str
     published: datetime | None
     topics: list[str]

@@ -39,7 +39,7 @@ DATE_BOOST = 2.5
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 _NAME_RUN = re.compile(
-    r"(?<![\w'’])(?:[A-Z][\w'’.&-]*)(?:\s+(?:(?:of|de|del|la|van|von|al|bin)\s+)?[A-Z][\w'’.&-]*)*"
+    r"(?=[A-Z])(?<![\w'’])(?:[A-Z][\w'’.&-]*)(?:\s+(?:(?:of|de|del|la|van|von|al|bin)\s+)?[A-Z][\w'’.&-]*)*"
 )
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _TITLE_PARTS = re.compile(r"\s+[|\-–—:·»«]+\s+|\s+[|«»]")  # "Headline - Outlet | City"
@@ -63,15 +63,15 @@ _MONTH = (  # case-sensitive: month names are capitalised (and faster to find so
 )
 _NTH = r"(?:st|nd|rd|th)?"
 _DATE = re.compile(
-    r"\b(?:" + _MONTH + r"\s+(\d{1,2})" + _NTH + r"\b|(\d{1,2})" + _NTH + r"\s+" + _MONTH + ")"
+    r"\b(?=[JFMASOND\d])(?:" + _MONTH + r"\s+(\d{1,2})" + _NTH + r"\b|(\d{1,2})" + _NTH + r"\s+" + _MONTH + ")"
 )
 _DAY_WORD = re.compile(
-    r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|[Yy]esterday|[Tt]oday|[Tt]onight)\b"
+    r"\b(?=[MTWFSYyt])(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|[Yy]esterday|[Tt]oday|[Tt]onight)\b"
 )
 # Ages: "4-year-old", "six-month-old" (as words: "4", "year", "old"); "Girl, 7, grazed".
 _AGE_UNITS = {"year": "", "month": "m", "week": "w", "day": "d"}
 _AGE_UNITS.update({unit + "s": short for unit, short in _AGE_UNITS.items()})
-_AGE_COMMA = re.compile(r"(?<=[A-Za-z]), (\d{1,3})(?=[,;:]|$)", re.MULTILINE)
+_AGE_COMMA = re.compile(r",(?<=[A-Za-z],) (\d{1,3})(?=[,;:]|$)", re.MULTILINE)
 # Capitalised words that open sentences or headlines without naming anything.
 _OPENERS = (
     "a an the in on at by for of to from and but or as it its he she they we i you his her their "
@@ -292,7 +292,7 @@ def _lead(text: str) -> str:
 def _outlet_labels(article: Article) -> list[str]:
     """Squashed names of the outlet: its site name and the labels of its host names."""
     labels = [_SQUASH.sub("", (article.site_name or "").lower())]
-    for host in (article.source, article.url.split("//", 1)[-1].split("/", 1)[0]):
+    for host in (article.source, (article.link or "").split("//", 1)[-1].split("/", 1)[0]):
         labels.extend(host.lower().split(":")[0].split(".")[:-1])
     return [label for label in labels if len(label) >= 3 and label != "www"]
 

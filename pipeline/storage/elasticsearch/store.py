@@ -192,7 +192,7 @@ class ElasticsearchStore:
             article = article_from_doc(hit["_source"])
             evidence = matches(node, document_of(article, article.topics, article.story_id))
             hits.append(SearchHit(
-                id=article.id, title=article.title, url=article.url, source=article.source,
+                id=article.id, title=article.title, url=article.link, source=article.source,
                 published=article.published, story_id=article.story_id, topics=article.topics,
                 score=round(float(hit["_score"] or 0.0), 4),
                 snippet=snippet(article.text, evidence.evidence),
