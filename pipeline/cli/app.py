@@ -25,6 +25,7 @@ from pipeline.cli.common import (
     root,
     settings,
 )
+from pipeline.cli.dead_letters import dead_letters_app
 from pipeline.cli.explain import explain
 from pipeline.cli.feeds import feeds_app
 from pipeline.cli.init import init
@@ -38,6 +39,7 @@ app = typer.Typer(help="newswire: watch news feeds, cluster stories, search, ale
                   no_args_is_help=True, add_completion=False)
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(kibana_app, name="kibana")
 app.command()(web)
 app.command()(explain)
@@ -130,12 +132,13 @@ def ingest(
         err.print(f"[yellow]{name}:[/yellow] {line.reason} (skipped)")
     if cfg.backend == "kafka":
         from pipeline.runtime.kafka.poller import ingest_to_kafka
-        sent = asyncio.run(ingest_to_kafka(cfg, raws)) if raws else 0
+        letters = [_bad_line_letter(line, name) for line in bad]
+        sent = asyncio.run(ingest_to_kafka(cfg, raws, letters)) if raws or bad else 0
         err.print(f"sent {plural(sent, 'article')} to Kafka, "
-                  f"{plural(len(bad), 'bad line')} skipped")
+                  f"{plural(len(bad), 'bad line')} dead-lettered")
         _fail_if_nothing(name, len(items), len(bad))
         return
-    stats = asyncio.run(_ingest_embedded(cfg, raws, bad))
+    stats = asyncio.run(_ingest_embedded(cfg, raws, bad, name))
     err.print(f"processed {stats.processed}, already seen {stats.skipped}, dead-lettered "
               f"{stats.dead}, bad lines {len(bad)}, alerts {stats.alerts}")
     _fail_if_nothing(name, len(items), len(bad) + stats.dead)
@@ -162,16 +165,22 @@ def _fail_if_nothing(name: str, lines: int, failed: int) -> None:
         raise fail(f"none of the {plural(lines, 'line')} of {name} could be ingested", code=1)
 
 
-async def _ingest_embedded(cfg: Any, raws: list[Any], bad: list[Any]) -> Any:
+def _bad_line_letter(line: Any, name: str) -> Any:
+    """The dead letter of an archive line that could not be read (``BadLine``)."""
     from pipeline.models import DeadLetter
+
+    return DeadLetter(stage="ingest", error=line.reason, payload=line.payload,
+                      source=f"{name}:{line.lineno}")
+
+
+async def _ingest_embedded(cfg: Any, raws: list[Any], bad: list[Any], name: str = "") -> Any:
     from pipeline.runtime.embedded import EmbeddedRuntime, Stats
 
     runtime = EmbeddedRuntime(cfg)
     total = Stats()
     try:
         for line in bad:
-            runtime.store.put_dead(DeadLetter(stage="ingest", error=line.reason,
-                                              payload=line.payload))
+            runtime.store.put_dead(_bad_line_letter(line, name))
         chunk = 500
         with _progress(len(raws)) as advance:
             for start in range(0, len(raws), chunk):
@@ -263,7 +272,7 @@ def article_record_plain(a: Any) -> dict[str, Any]:
 
 # -- reading ------------------------------------------------------------------------------
 def article_record(a: EnrichedArticle) -> dict[str, Any]:
-    return {"id": a.id, "url": a.url, "title": a.title, "text": a.text, "author": a.author,
+    return {"id": a.id, "url": a.link, "title": a.title, "text": a.text, "author": a.author,
             "published": iso(a.published), "source": a.source,
             "lang": a.lang, "topics": a.topics, "story_id": a.story_id,
             "evidence": {m.topic: m.evidence for m in a.topic_matches}}

@@ -3,6 +3,7 @@
     GET /                  search page: query language, filters, facets, hits by story
     GET /story/{id}        a story's timeline across sources
     GET /alerts, /feeds    alert rules and fired alerts; feed health
+    GET /dead-letters      what could not be processed (pipeline.web.dead_letters)
     GET /api/...           the same as JSON (OpenAPI description at /openapi.json)
     GET /healthz /readyz   liveness; readiness (the store answers)
     GET /metrics           Prometheus text format (pipeline.metrics)
@@ -36,6 +37,7 @@ from pipeline.config.settings import Settings
 from pipeline.errors import QuerySyntaxError
 from pipeline.models import Story
 from pipeline.storage.base import SearchStore
+from pipeline.web.dead_letters import DeadLettersView, dead_store_of, held_counts
 from pipeline.web.format import evidence_values, plural, when
 from pipeline.web.highlight import marked, plain, safe_href
 from pipeline.web.service import (
@@ -84,6 +86,7 @@ def create_app(store: SearchStore, settings: Settings, token: str | None = None,
     """The app over ``store``; ``token`` (if any) is asked of every request but health;
     ``feed_states`` reads feed health where the store does not keep it (Kafka mode)."""
     reader = Reader(store, settings, feed_states)
+    dead = dead_store_of(store)
     templates = _templates()
     app = FastAPI(title="newswire", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Search news stories: the query language, facets, stories, "
@@ -161,6 +164,26 @@ def create_app(store: SearchStore, settings: Settings, token: str | None = None,
     def feeds_page(request: Request) -> HTMLResponse:
         return page(request, "feeds.html", feeds=reader.feeds(), title="feeds")
 
+    def dead_letters(stage: str | None, since: str | None) -> DeadLettersView | None:
+        """Raises QuerySyntaxError for a ``since`` that is not a time."""
+        from pipeline.storage.dead import since_moment
+
+        start = since_moment(since) if since else None
+        if dead is None:
+            return None
+        with reader.lock:
+            return DeadLettersView(dead_letters=dead.dead_rows(stage or None, start))
+
+    @app.get("/dead-letters", response_class=HTMLResponse, include_in_schema=False)
+    def dead_letters_page(request: Request, stage: Filter = None,
+                          since: Since = None) -> HTMLResponse:
+        try:
+            view, error = dead_letters(stage, since), None
+        except QuerySyntaxError as exc:
+            view, error = dead_letters(stage, None), f"since: {exc}"
+        return page(request, "dead_letters.html", title="dead letters", stage=stage,
+                    since=since, error=error, letters=view.dead_letters if view else None)
+
     # -- JSON API ------------------------------------------------------------------------
     @app.get("/api/search", response_model=SearchPage,
              responses={400: {"description": "The query does not parse (detail says where)"}})
@@ -199,6 +222,16 @@ def create_app(store: SearchStore, settings: Settings, token: str | None = None,
         """Health of each configured feed (null where the backend keeps none here)."""
         return reader.feeds()
 
+    @app.get("/api/dead-letters", response_model=DeadLettersView | None,
+             responses={400: {"description": "since is not a time"}})
+    def api_dead_letters(stage: Filter = None, since: Since = None) -> DeadLettersView | None:
+        """Dead letters, newest first: key, stage, reason, at, source, preview (null where
+        the backend keeps none here)."""
+        try:
+            return dead_letters(stage, since)
+        except QuerySyntaxError as exc:
+            raise HTTPException(400, str(exc)) from exc
+
     # -- operations ----------------------------------------------------------------------
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:
@@ -214,7 +247,9 @@ def create_app(store: SearchStore, settings: Settings, token: str | None = None,
     @app.get("/metrics", response_class=PlainTextResponse)
     def prometheus() -> Response:
         """Prometheus metrics (articles per stage, errors, alert deliveries, search time)."""
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        with reader.lock:
+            held = metrics.held_dead_letters(held_counts(dead))
+        return Response(generate_latest() + held, media_type=CONTENT_TYPE_LATEST)
 
     return app
 

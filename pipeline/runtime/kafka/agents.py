@@ -44,8 +44,11 @@ from pipeline.runtime.kafka.codec import Undecodable
 from pipeline.runtime.kafka.faust_compat import tables
 from pipeline.runtime.kafka.faust_compat.streams import hold
 from pipeline.runtime.kafka.limits import clip, oversize, source_of, summary, too_large
+from pipeline.runtime.kafka.reindex import reindex_enriched
 from pipeline.runtime.kafka.state import JournaledState, PendingWrites
 from pipeline.runtime.kafka.topics import AnalysedEvent, EnrichedEvent, Pipeline, Role
+from pipeline.storage.dead import reason_class
+from pipeline.storage.elasticsearch.dead import index_dead
 from pipeline.storage.elasticsearch.sink import ElasticsearchSink
 from pipeline.storage.elasticsearch.store import alert_id
 
@@ -103,13 +106,15 @@ def register_agents(pipeline: Pipeline, make_stages: StagesFactory, sink: Elasti
 
     async def dead(stage: str, key: str | None, error: str, payload: str) -> None:
         logger.warning("dead-letter stage=%s key=%s error=%s", stage, key, error)
-        letter = DeadLetter(stage=stage, error=error, payload=clip(payload))
+        letter = DeadLetter(stage=stage, error=error, payload=payload, key=key)
+        letter = letter.model_copy(update={"payload": clip(payload), "source": letter.origin()})
         await topics["dead"].send(key=key, value=letter)
 
     if role in ("all", "stateless"):
         _clean_agent(pipeline, make_stages, dead, batching, refresh)
         _index_agent(pipeline, sink, dead, batching)
         _deliver_agent(pipeline, sink, notifier, dead)
+        _dead_agent(pipeline, sink, batching)
     if role in ("all", "stateful"):
         _story_agent(pipeline, StoryBatch(pipeline, make_stages, dead, refresh), batching)
 
@@ -173,8 +178,26 @@ def _index_agent(pipeline: Pipeline, sink: ElasticsearchSink, dead: Dead,
             for r in rejected:
                 payload = by_id[r.id].model_dump_json() if r.id in by_id else r.id
                 await dead("index", r.id, r.error, payload)
+            if sink.take_lost():  # Elasticsearch came back empty: what it held, again
+                await reindex_enriched(pipeline.config, sink)
             logger.info("index batch events=%d rejected=%d offsets=%s", len(batch),
                         len(rejected), offset_ranges(batch))
+
+
+def _dead_agent(pipeline: Pipeline, sink: ElasticsearchSink, batching: Batching) -> None:
+    """Dead letters into ``<prefix>-dead`` (Elasticsearch), where ``newswire dead-letters``
+    lists, replays and purges them; the topic stays the durable record."""
+    @pipeline.app.agent(pipeline.topics["dead"], name=f"{pipeline.config.prefix}.dead-index")
+    async def index_dead_letters(stream: StreamT) -> None:
+        async for events in batches(stream, batching):
+            letters: list[tuple[str | None, DeadLetter]] = []
+            for event in events:
+                value = cast(Any, event.value)
+                if isinstance(value, Undecodable):
+                    value = DeadLetter(stage="decode", error=value.error, payload=clip(value.text))
+                letters.append((_key(event), value))
+                metrics.dead_letter(value.stage, reason_class(value.error))
+            await index_dead(sink.client, sink.names.prefix, letters)
 
 
 def _deliver_agent(pipeline: Pipeline, sink: ElasticsearchSink, notifier: Notifier,
@@ -191,7 +214,7 @@ def _deliver_agent(pipeline: Pipeline, sink: ElasticsearchSink, notifier: Notifi
     async def settled(alert: AlertEvent) -> None:  # recorded at once, not per batch
         metrics.ALERT_DELIVERIES.labels(alert.channel, alert.state).inc()
         if alert.state == "failed":
-            await dead("alert", alert.story_id, alert.error or "failed",
+            await dead("alert", f"alert:{alert_id(alert)}", alert.error or "failed",
                        alert.model_dump_json())
         await sink.record_alert(alert)
 

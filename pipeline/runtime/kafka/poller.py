@@ -82,7 +82,7 @@ class RawProducer:
         """Send the records that fit; returns how many Kafka acknowledged."""
         topic, sent = self.config.topic_name("raw"), []
         for raw in raws:
-            key = raw.id or article_id(str(raw.url), raw.guid)
+            key = raw.id or article_id(raw.link, raw.guid, raw.html or raw.text or raw.summary)
             data = self.raw_codec.dumps(raw)
             compressed = oversize(data, self.limit)
             if compressed is not None:
@@ -103,7 +103,8 @@ class RawProducer:
     async def refuse(self, raw: RawArticle, key: str, reason: str) -> None:
         logger.warning("dead-letter stage=produce key=%s error=%s", key, reason)
         self.refused.append(reason)
-        await self.dead(DeadLetter(stage="produce", error=reason, payload=summary(raw)))
+        await self.dead(DeadLetter(stage="produce", error=reason, payload=summary(raw),
+                                   key=key, source=source_of(raw)))
 
     async def dead(self, letter: DeadLetter) -> None:
         letter = letter.model_copy(update={"payload": clip(letter.payload)})
@@ -111,9 +112,13 @@ class RawProducer:
                                           self.dead_codec.dumps(letter))
 
 
-async def ingest_to_kafka(settings: Settings, raws: Iterable[RawArticle]) -> int:
-    """Send raw articles to ``<prefix>.raw``; returns how many Kafka acknowledged."""
+async def ingest_to_kafka(settings: Settings, raws: Iterable[RawArticle],
+                          dead: Iterable[DeadLetter] = ()) -> int:
+    """Send raw articles to ``<prefix>.raw`` and an archive's bad lines (``dead``) to
+    ``<prefix>.dead``; returns how many articles Kafka acknowledged."""
     async with RawProducer(stream_config(settings)) as producer:
+        for letter in dead:
+            await producer.dead(letter)
         return await producer.send(raws)
 
 
@@ -143,7 +148,8 @@ async def run_poller(settings: Settings, *, once: bool = False,
                 for entry, reason in rejected:  # each bad entry dead-lettered once
                     key = "dead:" + hashlib.sha1(f"{entry}\x1f{reason}".encode()).hexdigest()
                     if store.article_for_keys([key]) is None:
-                        await producer.dead(DeadLetter(stage="poll", error=reason, payload=entry))
+                        await producer.dead(DeadLetter(stage="poll", error=reason,
+                                                       payload=entry, source=feed.url))
                         store.remember_keys(key, [key])
                 sent = await producer.send(raws)
                 if producer.refused:

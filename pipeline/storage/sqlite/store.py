@@ -12,15 +12,17 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
+from pipeline import metrics
 from pipeline.errors import ConfigError
 from pipeline.models import AlertEvent, DeadLetter, EnrichedArticle, Story
 from pipeline.query.analysis import analyzed_string
 from pipeline.query.matcher import Document, matches
 from pipeline.query.parser import MatchAll, Node, compile_query
 from pipeline.storage.base import COUNT_CAP, IdKind, SearchHit
+from pipeline.storage.dead import DeadRow, letter_key, preview, reason_class
 from pipeline.storage.snippet import snippet
 from pipeline.storage.sqlite.datadir import unusable
 from pipeline.storage.sqlite.fts import fts_expression, meta_tokens
@@ -49,15 +51,23 @@ CREATE TABLE IF NOT EXISTS alerts (
 );
 CREATE TABLE IF NOT EXISTS dead (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT, stage TEXT NOT NULL, error TEXT NOT NULL,
-    payload TEXT NOT NULL, at TEXT NOT NULL
+    payload TEXT NOT NULL, at TEXT NOT NULL, source TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS dead_key ON dead(key) WHERE key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS dead_at ON dead(at);
 CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS feed_keys (key TEXT PRIMARY KEY, article_id TEXT NOT NULL)
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS seen_in (article_id TEXT NOT NULL, feed_url TEXT NOT NULL,
     first_seen TEXT NOT NULL, PRIMARY KEY (article_id, feed_url)) WITHOUT ROWID;
 """
+
+
+def _utc_iso(moment: datetime) -> str:
+    """As ``at`` is stored: ISO 8601 in UTC with +00:00 (naive times taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
 
 
 def _document(article: EnrichedArticle) -> Document:
@@ -86,10 +96,13 @@ class SqliteStore:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate_alerts()
+            self._migrate_dead()
             self.conn.executescript(SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(unusable(self.path, exc)) from exc
         self._mappings: list[SqliteMapping] = []
+        # dead letters being replayed: has_article lets them through, put_article forgets them
+        self.replaying: set[str] = set()
 
     def close(self) -> None:
         self.conn.close()
@@ -103,6 +116,24 @@ class SqliteStore:
                 "INSERT INTO alerts (rule, story_id, channel, fired, state, data) "
                 "SELECT rule, story_id, channel, fired, state, data FROM alerts_v1;"
                 "DROP TABLE alerts_v1;")
+
+    def _migrate_dead(self) -> None:
+        """Files from before the dead-letter listing: a ``source`` column, and a key for
+        every letter (derived from stage and payload; copies of one letter kept once)."""
+        columns = [r[1] for r in self.conn.execute("PRAGMA table_info(dead)")]
+        if not columns or "source" in columns:
+            return
+        self.conn.execute("ALTER TABLE dead ADD COLUMN source TEXT")
+        rows = self.conn.execute(
+            "SELECT seq, stage, error, payload FROM dead WHERE key IS NULL ORDER BY seq").fetchall()
+        taken = {r[0] for r in self.conn.execute("SELECT key FROM dead WHERE key IS NOT NULL")}
+        for seq, stage, error, payload in rows:
+            key = letter_key(DeadLetter(stage=stage, error=error, payload=payload))
+            if key in taken:
+                self.conn.execute("DELETE FROM dead WHERE seq=?", (seq,))
+            else:
+                taken.add(key)
+                self.conn.execute("UPDATE dead SET key=? WHERE seq=?", (key, seq))
 
     def mapping(self, ns: str) -> SqliteMapping:
         """Stage state whose changes commit with the articles (see kv.py)."""
@@ -126,6 +157,9 @@ class SqliteStore:
             mapping.reload()
 
     def has_article(self, article_id: str) -> bool:
+        """Indexed, or dead-lettered (and not being replayed)."""
+        if article_id in self.replaying:
+            return self.article(article_id) is not None
         row = self.conn.execute("SELECT 1 FROM articles WHERE id=? UNION ALL "
                                 "SELECT 1 FROM dead WHERE key=? LIMIT 1",
                                 (article_id, article_id)).fetchone()
@@ -136,9 +170,11 @@ class SqliteStore:
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO articles (id, url, title, source, published, story_id, data)"
             " VALUES (?,?,?,?,?,?,?)",
-            (article.id, article.url, article.title, article.source, published,
+            (article.id, article.link or "", article.title, article.source, published,
              article.story_id, article.model_dump_json()),
         )
+        if article.id in self.replaying:  # a replayed dead letter went through
+            self.conn.execute("DELETE FROM dead WHERE key=?", (article.id,))
         if cur.rowcount:
             self.conn.execute(
                 "INSERT INTO articles_fts (rowid, title_terms, text_terms, meta) VALUES "
@@ -192,6 +228,13 @@ class SqliteStore:
                               event.event, event.channel),
         )
 
+    def alert_state(self, event: AlertEvent) -> str | None:
+        """The recorded state of this (rule, story, event, channel) alert, if recorded."""
+        row = self.conn.execute(
+            "SELECT state FROM alerts WHERE rule=? AND story_id=? AND event=? AND channel=?",
+            (event.rule, event.story_id, event.event, event.channel)).fetchone()
+        return str(row[0]) if row else None
+
     def alert_events(self, rule: str, limit: int = 200) -> list[AlertEvent]:
         """A rule's alerts, newest first, one per (story, event) (for its Atom feed)."""
         rows = self.conn.execute(
@@ -203,17 +246,83 @@ class SqliteStore:
         rows = self.conn.execute("SELECT data FROM alerts WHERE state='pending' ORDER BY fired")
         return [AlertEvent.model_validate_json(r[0]) for r in rows]
 
+    # -- dead letters (pipeline.storage.dead; ``newswire dead-letters``) -----------------
     def put_dead(self, letter: DeadLetter, key: str | None = None) -> None:
+        """Record a letter under ``key`` (else its own, else one derived from stage and
+        payload); a letter already held under that key is replaced (a replay that failed
+        again keeps its new reason)."""
+        key = key or letter_key(letter)
         self.conn.execute(
-            "INSERT OR IGNORE INTO dead (key, stage, error, payload, at) VALUES (?,?,?,?,?)",
-            (key, letter.stage, letter.error, letter.payload, letter.at.isoformat()),
+            "INSERT INTO dead (key, stage, error, payload, at, source) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT(key) WHERE key IS NOT NULL DO UPDATE SET stage=excluded.stage, "
+            "error=excluded.error, payload=excluded.payload, at=excluded.at, "
+            "source=excluded.source",
+            (key, letter.stage, letter.error, letter.payload, letter.at.isoformat(),
+             letter.origin()),
         )
+        metrics.dead_letter(letter.stage, reason_class(letter.error))
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Every letter, oldest first."""
+        return list(self.dead_letters_by_key().values())
+
+    def dead_letters_by_key(self, stage: str | None = None,
+                            keys: list[str] | None = None) -> dict[str, DeadLetter]:
+        sql, args = self._dead_where(stage, None, keys)
+        rows = self.conn.execute(
+            f"SELECT key, stage, error, payload, at, source FROM dead{sql} ORDER BY seq", args)
+        return {k: DeadLetter(key=k, stage=s, error=e, payload=p, source=src,
+                              at=datetime.fromisoformat(a))
+                for k, s, e, p, a, src in rows}
+
+    def dead_rows(self, stage: str | None = None, since: datetime | None = None,
+                  limit: int = 1000) -> list[DeadRow]:
+        sql, args = self._dead_where(stage, since, None)
+        rows = self.conn.execute(
+            f"SELECT key, stage, error, substr(payload, 1, 4000), at, source FROM dead{sql} "
+            "ORDER BY at DESC, seq DESC LIMIT ?", [*args, limit])
+        return [DeadRow(key=k, stage=s, reason=e, at=datetime.fromisoformat(a),
+                        source=src or DeadLetter(stage=s, error=e, payload=p).origin(),
+                        preview=preview(p))
+                for k, s, e, p, a, src in rows]
+
+    def forget_dead(self, keys: list[str]) -> int:
+        removed = 0
+        for key in keys:
+            removed += self.conn.execute("DELETE FROM dead WHERE key=?", (key,)).rowcount
+        return removed
+
+    def purge_dead(self, before: datetime, stage: str | None = None) -> int:
+        # ``at`` is ISO 8601 in UTC (+00:00) throughout, so text order is time order
+        sql, args = self._dead_where(stage, None, None)
+        cur = self.conn.execute(f"DELETE FROM dead{sql or ' WHERE 1'} AND at < ?",
+                                [*args, _utc_iso(before)])
+        return cur.rowcount
+
+    def dead_counts(self) -> dict[tuple[str, str], int]:
+        counts: dict[tuple[str, str], int] = {}
+        for stage, error in self.conn.execute("SELECT stage, error FROM dead"):
+            label = (stage, reason_class(error))
+            counts[label] = counts.get(label, 0) + 1
+        return counts
+
+    @staticmethod
+    def _dead_where(stage: str | None, since: datetime | None,
+                    keys: list[str] | None) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        args: list[object] = []
+        if stage:
+            clauses.append("stage=?")
+            args.append(stage)
+        if since is not None:
+            clauses.append("at >= ?")
+            args.append(_utc_iso(since))
+        if keys is not None:
+            clauses.append(f"key IN ({','.join('?' * len(keys))})" if keys else "0")
+            args += keys
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
     # -- reading -------------------------------------------------------------------------
-    def dead_letters(self) -> list[DeadLetter]:
-        rows = self.conn.execute("SELECT stage, error, payload, at FROM dead ORDER BY seq")
-        return [DeadLetter(stage=s, error=e, payload=p, at=datetime.fromisoformat(a))
-                for s, e, p, a in rows]
 
     def article(self, article_id: str) -> EnrichedArticle | None:
         row = self.conn.execute("SELECT data FROM articles WHERE id=?", (article_id,)).fetchone()
@@ -251,7 +360,7 @@ class SqliteStore:
             if not result.matched:
                 continue
             hits.append(SearchHit(
-                id=article.id, title=article.title, url=article.url, source=article.source,
+                id=article.id, title=article.title, url=article.link, source=article.source,
                 published=article.published, story_id=article.story_id, topics=article.topics,
                 score=round(score, 4), snippet=snippet(article.text, result.evidence),
                 evidence=SearchHit.evidence_of(article), story_evidence=article.story_evidence,
