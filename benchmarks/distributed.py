@@ -11,7 +11,12 @@ with its own worker processes (``newswire worker --role ...``), cleaned up after
 
 Latency = first poll (refresh + search, every ``POLL`` s) that sees the article (or its
 alert in the alert log) − when the producer sent it; a resolution of ``POLL``.
-Rows: ``done``, ``seconds``, ``rate``, ``p50/p95_searchable_s``, ``p50/p95_alert_s``.
+Rows: ``done``, ``seconds``, ``rate``, ``p50/p95_searchable_s``, ``p50/p95_alert_s``; the
+burst rows also give each worker role's CPU per article (``cpu_ms_<role>``, user + system
+time of its process over the burst) and, with a stateful and a stateless worker,
+``serial_per_parallel``: the stateful worker's (story agent: the serial part) CPU per
+article over the stateless one's (clean, analyse, index: the part that scales out with
+partitions and processes). At 0.25 one story agent can feed four cores of stateless workers.
 """
 
 from __future__ import annotations
@@ -126,6 +131,7 @@ class Bench:
                "NEWSWIRE_TOPIC_PREFIX": self.prefix, "NEWSWIRE_INDEX_PREFIX": self.prefix}
         env.pop("NEWSWIRE_BACKEND", None)
         self.log = (tmp / "workers.log").open("wb")
+        self.roles = roles
         self.workers = [subprocess.Popen(
             [sys.executable, "-m", "pipeline", "--config", str(config), "--data-dir",
              str(tmp / "data"), "worker", "--role", role],
@@ -214,6 +220,15 @@ class Bench:
         finally:
             await client.close()
 
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds (user + system) used so far by each worker role's process."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        out: dict[str, float] = {}
+        for role, proc in zip(self.roles, self.workers, strict=True):
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[role] = out.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+        return out
+
     def figures(self, ids: set[str]) -> dict[str, float]:
         first = min(self.sent[i] for i in ids)
         last = max(self.visible[i] for i in ids)
@@ -255,8 +270,15 @@ def measure(name: str, roles: list[str], burst: list[dict[str, Any]]) -> list[Ro
     with bench(roles) as b:
         warm = fictional(30, seed=1)
         asyncio.run(b.run(warm, None, timeout=180))  # workers up, groups joined
+        before = b.cpu()
         asyncio.run(b.run(burst, None))
-        rows = [(f"kafka+es {name}, burst", b.figures(ids(burst)))]
+        used = {role: seconds - before[role] for role, seconds in b.cpu().items()}
+        figures = b.figures(ids(burst))
+        figures.update({f"cpu_ms_{role}": 1000 * seconds / len(burst)
+                        for role, seconds in used.items()})
+        if used.get("stateless"):
+            figures["serial_per_parallel"] = used.get("stateful", 0.0) / used["stateless"]
+        rows = [(f"kafka+es {name}, burst", figures)]
         rate = max(20.0, min(300.0, 0.5 * rows[0][1]["rate"]))
         paced = fictional(int(rate * 8), seed=2)
         asyncio.run(b.run(paced, rate))

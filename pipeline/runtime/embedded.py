@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import signal
+import sqlite3
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -39,11 +40,13 @@ from pipeline.runtime.reload import ConfigWatch, retarget
 from pipeline.runtime.undo import UndoLog
 from pipeline.sources.feeds import Poller
 from pipeline.sources.scheduler import FeedScheduler
+from pipeline.storage.sqlite.datadir import disk_full, disk_full_message
 from pipeline.storage.sqlite.store import SqliteStore
 
 logger = logging.getLogger(__name__)
 POOL_MIN = 16  # smaller batches are cleaned inline (a live poll round is usually small)
 BATCH = 200
+DISK_FULL_MAX_PAUSE = 30.0  # seconds between tries of a batch while the disk is full
 Cleaned = tuple[str, RawArticle, "Analysed | str"]  # (id, raw, result or poison reason)
 
 _worker: Stages | None = None
@@ -99,7 +102,7 @@ class Stats:
 
 
 def raw_id(raw: RawArticle) -> str:
-    return raw.id or article_id(str(raw.url), raw.guid)
+    return raw.id or article_id(raw.link, raw.guid, raw.html or raw.text or raw.summary)
 
 
 class EmbeddedRuntime:
@@ -117,6 +120,7 @@ class EmbeddedRuntime:
         self.poller = poller
         self._scheduler: FeedScheduler | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._resumed = False  # alerts left pending by a killed process are sent
 
     def _new_stages(self) -> Stages:
         return Stages(list(self.settings.topics), list(self.settings.rules), *self.state,
@@ -148,6 +152,7 @@ class EmbeddedRuntime:
     # -- processing ----------------------------------------------------------------------
     async def process(self, raws: Iterable[RawArticle]) -> Stats:
         """Clean batch N+1 in the process pool while batch N is enriched and committed."""
+        await self.deliver_pending()
         stats = Stats()
         batches = _chunks(raws, BATCH)
         pending = self._start_clean(next(batches, []), stats)
@@ -172,6 +177,25 @@ class EmbeddedRuntime:
         return asyncio.ensure_future(self._clean_all(list(fresh.items())))
 
     async def _commit_batch(self, cleaned: list[Cleaned]) -> Stats:
+        """Commit (and deliver) a batch; while the disk is full (SQLITE_FULL) the batch is
+        rolled back whole, said in the log, and tried again (``run`` and ``ingest`` go on by
+        themselves once there is space)."""
+        pause = 1.0
+        while True:
+            try:
+                return await self._commit_once(cleaned)
+            except sqlite3.OperationalError as exc:
+                if not disk_full(exc):
+                    raise
+                logger.error("%s; retrying in %.0fs", disk_full_message(self.settings.db_path),
+                             pause)
+            for state in self.state:  # the store's rollback read the committed state again
+                state.savepoint()
+            self._fresh_stages()
+            await asyncio.sleep(pause)
+            pause = min(DISK_FULL_MAX_PAUSE, pause * 2)
+
+    async def _commit_once(self, cleaned: list[Cleaned]) -> Stats:
         stats = Stats()
         fired: list[AlertEvent] = []
         self.store.begin()
@@ -213,10 +237,33 @@ class EmbeddedRuntime:
             stats.new_stories.add(out.story.id)
         return [e for e in out.alerts if self.store.put_alert(e)]
 
+    async def reassign(self, analysed: list[Analysed]) -> Stats:
+        """Cleaned and tagged articles from story assignment on, committed as one batch
+        (replayed ``enrich`` dead letters: ``pipeline.runtime.replay``)."""
+        stats, fired = Stats(), []
+        self.store.begin()
+        try:
+            for one in analysed:
+                if self.store.has_article(one.article.id):
+                    stats.skipped += 1
+                else:
+                    fired += await self._assign_one(one.article.id, one, stats)
+            self.store.commit()
+        except BaseException:
+            self.store.rollback()
+            raise
+        stats.alerts += len(fired)
+        await self.deliver(fired)
+        return stats
+
     def _undo_article(self) -> None:
         """Undo a failed article's state writes; the stages' caches saw them: start afresh."""
         for state in self.state:
             state.rollback()
+        self._fresh_stages()
+
+    def _fresh_stages(self) -> None:
+        """New stages on the same state (their caches may hold writes undone since)."""
         clock = self.stages.alerts.clock
         self.stages = self._new_stages()
         self.stages.alerts.clock = clock
@@ -251,6 +298,12 @@ class EmbeddedRuntime:
             return await attempt("clean", self.stages.prepare, raw, learned)
         except Failed as exc:
             return str(exc)
+
+    async def deliver_pending(self) -> None:
+        """Once per process: alerts committed but not sent when the last one was killed."""
+        if not self._resumed:
+            self._resumed = True
+            await self.deliver(self.store.pending_alerts())
 
     async def deliver(self, events: list[AlertEvent]) -> None:
         """Send alerts already committed as pending, concurrently per (rule, channel); record
@@ -296,7 +349,8 @@ class EmbeddedRuntime:
                        rejected: list[tuple[str, str]]) -> int:
             for entry, reason in rejected:
                 key = "poll:" + hashlib.sha1(f"{entry}\x1f{reason}".encode()).hexdigest()[:20]
-                self.store.put_dead(DeadLetter(stage="poll", error=reason, payload=entry), key)
+                self.store.put_dead(DeadLetter(stage="poll", error=reason, payload=entry,
+                                               source=feed.url), key)
             self.reload_config()  # between batches: rules edited while polling apply now
             batch_stats = await self.process(raws) if raws else Stats()
             batch_stats.dead += len(rejected)
@@ -310,7 +364,7 @@ class EmbeddedRuntime:
         """Poll each feed on its own schedule until ``stop`` is set; ``once``: one round of
         every enabled feed (a manual refresh), then return."""
         stop = stop or asyncio.Event()
-        await self.deliver(self.store.pending_alerts())  # written but not sent last time
+        await self.deliver_pending()
         self.watch.on_sighup()
         total = Stats()
         while not stop.is_set():

@@ -127,7 +127,9 @@ RULES = """rules:
 class StreamEnv:
     """One test's own Kafka topics, consumer group, ES indices, config and worker processes."""
 
-    def __init__(self, tmp: Path, unique: str) -> None:
+    def __init__(self, tmp: Path, unique: str, kafka: str = KAFKA,
+                 elasticsearch: str = ELASTICSEARCH) -> None:
+        self.kafka, self.elasticsearch = kafka, elasticsearch  # tests/integration/faults: their own
         self.config_dir = tmp / "config"
         self.config_dir.mkdir()
         (self.config_dir / "topics.yaml").write_text(
@@ -136,10 +138,10 @@ class StreamEnv:
         self.data_dir = tmp / "data"
         self.prefix = f"nwtest-{unique}"
         self.settings = load_settings(self.config_dir, env={}, data_dir=self.data_dir,
-                                      kafka=KAFKA, elasticsearch=ELASTICSEARCH,
+                                      kafka=kafka, elasticsearch=elasticsearch,
                                       topic_prefix=self.prefix, index_prefix=self.prefix)
-        self.env = {**os.environ, "NEWSWIRE_KAFKA": KAFKA,
-                    "NEWSWIRE_ELASTICSEARCH": ELASTICSEARCH,
+        self.env = {**os.environ, "NEWSWIRE_KAFKA": kafka,
+                    "NEWSWIRE_ELASTICSEARCH": elasticsearch,
                     "NEWSWIRE_TOPIC_PREFIX": self.prefix, "NEWSWIRE_INDEX_PREFIX": self.prefix,
                     "NEWSWIRE_LOG_LEVEL": os.environ.get("NEWSWIRE_LOG_LEVEL", "info")}
         self.env.pop("NEWSWIRE_BACKEND", None)
@@ -171,14 +173,14 @@ class StreamEnv:
     def close(self) -> None:
         for proc in self.workers:
             stop_process(proc, grace=20)
-        client = Elasticsearch(ELASTICSEARCH)
+        client = Elasticsearch(self.elasticsearch)
         drop(client, IndexNames(self.prefix))
         client.close()
-        asyncio.run(_delete_topics(self.prefix))
+        asyncio.run(_delete_topics(self.prefix, self.kafka))
 
     # -- data ----------------------------------------------------------------------------
     def store(self) -> ElasticsearchStore:
-        return ElasticsearchStore.connect(ELASTICSEARCH, self.prefix)
+        return ElasticsearchStore.connect(self.elasticsearch, self.prefix)
 
     def ingest(self, raws: list[RawArticle]) -> int:
         return asyncio.run(ingest_to_kafka(self.settings, raws))
@@ -186,7 +188,7 @@ class StreamEnv:
     def produce_raw_bytes(self, items: list[tuple[str, bytes]]) -> None:
         async def go() -> None:
             await ensure_topics(stream_config(self.settings))
-            producer = AIOKafkaProducer(bootstrap_servers=KAFKA)
+            producer = AIOKafkaProducer(bootstrap_servers=self.kafka)
             await producer.start()
             try:
                 for key, value in items:
@@ -197,7 +199,7 @@ class StreamEnv:
 
     def dead_letters(self, at_least: int, timeout: float = 60) -> list[tuple[str | None, Any]]:
         async def go() -> list[tuple[str | None, Any]]:
-            consumer = AIOKafkaConsumer(f"{self.prefix}.dead", bootstrap_servers=KAFKA,
+            consumer = AIOKafkaConsumer(f"{self.prefix}.dead", bootstrap_servers=self.kafka,
                                         auto_offset_reset="earliest", enable_auto_commit=False)
             await consumer.start()
             out: list[tuple[str | None, Any]] = []
@@ -228,8 +230,8 @@ class StreamEnv:
     def uncommitted(self) -> dict[tuple[str, int], int]:
         """Messages past the worker group's committed offset, per (topic suffix, partition)."""
         async def go() -> dict[tuple[str, int], int]:
-            admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-            consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka)
+            consumer = AIOKafkaConsumer(bootstrap_servers=self.kafka)
             await admin.start()
             await consumer.start()
             try:
@@ -256,8 +258,8 @@ class StreamEnv:
             raise
 
 
-async def _delete_topics(prefix: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+async def _delete_topics(prefix: str, kafka: str = KAFKA) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
     await admin.start()
     try:
         mine = [t for t in await admin.list_topics() if t.startswith(prefix)]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
+from elasticsearch import AsyncElasticsearch, ConnectionTimeout, Elasticsearch
 from elasticsearch import ConnectionError as ESConnectionError
-from elasticsearch import ConnectionTimeout, Elasticsearch
 
 from pipeline.config.settings import Settings
 from pipeline.errors import SinkUnavailable
@@ -43,3 +44,18 @@ def setup_elasticsearch(settings: Settings, *, wait: float = 120.0) -> None:
                 time.sleep(2)
     finally:
         client.close()
+
+
+async def install_async(client: AsyncElasticsearch, names: IndexNames) -> None:
+    """``install`` for the nodes of an async client (the sink sets a cluster that came back
+    empty up again with it); raises what ``install`` raises (the sink retries)."""
+    nodes = [node.config for node in client.transport.node_pool.all()]
+
+    def run() -> None:
+        sync = Elasticsearch(nodes, request_timeout=30)
+        try:
+            install(sync, names)
+        finally:
+            sync.close()
+
+    await asyncio.to_thread(run)

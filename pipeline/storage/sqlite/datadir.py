@@ -51,3 +51,18 @@ def unusable(path: Path, exc: BaseException) -> str:
     """The message for a store that failed to open although the checks passed."""
     return data_dir_problem(path.parent, path) or (
         f"database {path} cannot be used ({exc}): check the file and its directory {_FIX}")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """SQLite could not write: the disk (or the database's size limit) is full."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_FULL or "database or disk is full" in str(exc)
+
+
+def disk_full_message(db: Path) -> str:
+    """What a full disk under ``db`` means and what to do (the batch is rolled back whole)."""
+    return (f"disk full: database {db} could not be written (SQLITE_FULL); the batch was "
+            f"rolled back, nothing is lost: free space on the disk holding {db.parent} "
+            "(or move --data-dir); newswire retries the batch until it fits")
