@@ -8,6 +8,7 @@ character offsets in the field it matched.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import product
@@ -39,8 +40,9 @@ class FieldIndex:
     _tokens: list[Token] | None = None
 
     @classmethod
-    def of(cls, text: str) -> FieldIndex:
-        analysed = terms(text)
+    def of(cls, text: str, analysed: list[str] | None = None) -> FieldIndex:
+        """``text`` analysed (or its terms as analysed before, by another process)."""
+        analysed = terms(text) if analysed is None else analysed
         positions: dict[str, list[int]] = defaultdict(list)
         for i, term in enumerate(analysed):
             positions[term].append(i)
@@ -76,9 +78,12 @@ class Document:
         topics: list[str] | None = None,
         story: str | None = None,
         published: datetime | None = None,
+        analysed: Mapping[str, list[str]] | None = None,
     ) -> Document:
-        fields = {"title": FieldIndex.of(title), "text": FieldIndex.of(text),
-                  "author": FieldIndex.of(author or "")}
+        """``analysed``: the fields' terms when already known (``FieldIndex.terms``)."""
+        known = analysed or {}
+        fields = {name: FieldIndex.of(value, known.get(name)) for name, value in
+                  (("title", title), ("text", text), ("author", author or ""))}
         keywords = {
             "source": {fold(source)} if source else set(),
             "lang": {fold(lang)} if lang else set(),

@@ -33,7 +33,7 @@ from pipeline.models import (
 )
 from pipeline.processing.cluster.features import Features
 from pipeline.processing.stages import Analysed
-from pipeline.processing.tag import document_of
+from pipeline.query.matcher import Document
 from pipeline.runtime.kafka import faust_compat
 from pipeline.runtime.kafka.codec import ModelCodec
 from pipeline.runtime.kafka.faust_compat.tables import widen_producer_buffer
@@ -48,23 +48,29 @@ class AnalysedEvent(BaseModel):
     (topics with their evidence, cluster features), so the single story agent only assigns.
 
     ``features``: every field of ``processing.features.Features`` but the body words (only
-    the MinHash signature made from them is needed).
+    the MinHash signature made from them is needed). ``terms``: the analysed terms of the
+    title, text and author, so the story agent matches alert rules without analysing the
+    text again (the serial part stays small).
     """
 
     article: Article
     matches: list[TopicMatch]
     features: dict[str, Any]
+    terms: dict[str, list[str]] = {}
 
     @classmethod
     def of(cls, analysed: Analysed) -> AnalysedEvent:
         f = analysed.cluster_features or Features()
         return cls(article=analysed.article, matches=analysed.matches,
-                   features={name: getattr(f, name) for name in _SENT_FEATURES})
+                   features={name: getattr(f, name) for name in _SENT_FEATURES},
+                   terms={n: i.terms for n, i in analysed.document.fields.items()})
 
     def analysed(self) -> Analysed:
         features = Features(**{k: v for k, v in self.features.items() if k in _SENT_FEATURES})
-        return Analysed(self.article, document_of(self.article), self.matches,
-                        cluster_features=features)
+        a = self.article
+        document = Document.build(title=a.title, text=a.text, author=a.author, source=a.source,
+                                  lang=a.lang, published=a.published, analysed=self.terms)
+        return Analysed(a, document, self.matches, cluster_features=features)
 
 
 _SENT_FEATURES = tuple(f.name for f in fields(Features) if f.name != "words")

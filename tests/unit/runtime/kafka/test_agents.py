@@ -211,6 +211,29 @@ def test_analysed_event_carries_every_cluster_feature(seeds: dict[str, str]) -> 
     assert wire.analysed().matches == analysed.matches
 
 
+def test_the_story_agent_does_not_analyse_the_text_again(seeds: dict[str, str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Alert rules match the terms the clean agent analysed: the serial story agent skips
+    the analysis chain, and the document it matches is the same."""
+    from pipeline.query import matcher
+
+    article = _ANALYSER.clean(RawArticle(url="https://a.example/pact", source="A",
+                                         title="Pact signed", text=seeds["000"]))
+    analysed = _ANALYSER.analyse(article)
+    wire = AnalysedEvent.model_validate_json(AnalysedEvent.of(analysed).model_dump_json())
+
+    def no_analysis(text: str) -> list[str]:
+        raise AssertionError(f"analysed again: {text[:40]!r}")
+
+    monkeypatch.setattr(matcher, "terms", no_analysis)
+    again = wire.analysed().document
+    for name, field in analysed.document.fields.items():
+        assert again.fields[name].terms == field.terms
+        assert again.fields[name].positions == field.positions
+    assert again.fields["title"].terms and again.fields["text"].terms
+    assert again.keywords == analysed.document.keywords
+
+
 class _AckLog:
     def __init__(self) -> None:
         self.acked: list[int] = []
