@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -138,9 +139,12 @@ def ingest(
                   f"{plural(len(bad), 'bad line')} dead-lettered")
         _fail_if_nothing(name, len(items), len(bad))
         return
+    started = time.monotonic()
     stats = asyncio.run(_ingest_embedded(cfg, raws, bad, name))
+    took = time.monotonic() - started
     err.print(f"processed {stats.processed}, already seen {stats.skipped}, dead-lettered "
-              f"{stats.dead}, bad lines {len(bad)}, alerts {stats.alerts}")
+              f"{stats.dead}, bad lines {len(bad)}, alerts {stats.alerts} in {took:.1f} s "
+              f"({len(raws) / took if took else 0:,.0f} articles/s)")
     _fail_if_nothing(name, len(items), len(bad) + stats.dead)
 
 
@@ -192,16 +196,33 @@ async def _ingest_embedded(cfg: Any, raws: list[Any], bad: list[Any], name: str 
 
 
 def _progress(total: int) -> Any:
+    """A progress bar on a terminal: done / total, articles per second and time left."""
     from contextlib import contextmanager
 
-    from rich.progress import Progress
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.0f} articles/s" if speed else "… articles/s")
 
     @contextmanager
     def ctx() -> Any:
         if not sys.stderr.isatty():
             yield lambda n: None
             return
-        with Progress(console=err) as progress:
+        columns = (TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), Rate(),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=err) as progress:
             task = progress.add_task("ingesting", total=total)
             yield lambda n: progress.advance(task, n)
 
