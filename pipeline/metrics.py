@@ -9,6 +9,10 @@
                                                   /metrics is scraped; both backends)
     newswire_consumer_lag{topic}                  Kafka mode: messages not yet consumed
     newswire_search_seconds                       search latency as the web page sees it
+    newswire_stage_seconds{stage}                 time per article in each stage: prepare
+                                                  (clean, analyse, tag), assign (story and
+                                                  alert rules), and per batch: commit (the
+                                                  SQLite transaction) or index (an ES bulk)
 
 One process-wide registry (prometheus_client's default), so the embedded runtime and
 the web page in one ``newswire run --web`` process report together.
@@ -29,6 +33,15 @@ DEAD_LETTERS = Counter("newswire_dead_letters", "Dead letters recorded by stage 
 CONSUMER_LAG = Gauge("newswire_consumer_lag", "Kafka mode: messages behind the log end.",
                      ["topic"])
 SEARCH_SECONDS = Histogram("newswire_search_seconds", "Search latency (web and API).")
+STAGE_SECONDS = Histogram(
+    "newswire_stage_seconds", "Seconds per article in a stage (per batch: commit, index).",
+    ["stage"], buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0,
+                        2.5, 5.0, 10.0))
+
+
+def stage_seconds(stage: str, seconds: float) -> None:
+    """Observe how long one article (or batch) took in ``stage``."""
+    STAGE_SECONDS.labels(stage).observe(seconds)
 
 
 def count(stage: str, into: int = 0, out: int = 0) -> None:

@@ -21,6 +21,7 @@ import logging
 import os
 import signal
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -67,11 +68,16 @@ def _prepare(stages: Stages, raw: RawArticle,
         return str(exc)
 
 
-def _prepare_many(items: list[tuple[RawArticle, frozenset[str]]]) -> list[Analysed | str]:
+def _prepare_many(items: list[tuple[RawArticle, frozenset[str]]]
+                  ) -> list[tuple[Analysed | str, float]]:
     """Process-pool entry: the stateless stages for a slice of a batch (each raw with the
-    junk learned for its source)."""
+    junk learned for its source), each result with the seconds it took."""
     assert _worker is not None, "worker not initialised"
-    return [_prepare(_worker, raw, learned) for raw, learned in items]
+    out = []
+    for raw, learned in items:
+        started = time.perf_counter()
+        out.append((_prepare(_worker, raw, learned), time.perf_counter() - started))
+    return out
 
 
 def _chunks(items: Iterable[RawArticle], size: int) -> Iterator[list[RawArticle]]:
@@ -209,7 +215,9 @@ class EmbeddedRuntime:
                     fired += await self._assign_one(rid, result, stats)
                     self.source_junk.observe(junk_source(raw), result.junk_candidates,
                                              result.signature)
+            started = time.perf_counter()
             self.store.commit()
+            metrics.stage_seconds("commit", time.perf_counter() - started)
         except BaseException:
             self.store.rollback()
             raise
@@ -222,8 +230,10 @@ class EmbeddedRuntime:
                           stats: Stats) -> list[AlertEvent]:
         for state in self.state:
             state.savepoint()
+        started = time.perf_counter()
         try:
             out = await attempt("enrich", self.stages.assign, analysed)
+            metrics.stage_seconds("assign", time.perf_counter() - started)
         except Failed as exc:
             self._undo_article()
             self._dead(stats, "enrich", str(exc), analysed.article.model_dump_json(), rid)
@@ -286,9 +296,15 @@ class EmbeddedRuntime:
             size = max(1, len(raws) // (2 * workers))
             futures = [loop.run_in_executor(self._pool, _prepare_many, raws[i:i + size])
                        for i in range(0, len(raws), size)]
-            results = [r for chunk in await asyncio.gather(*futures) for r in chunk]
+            timed = [r for chunk in await asyncio.gather(*futures) for r in chunk]
         else:
-            results = [await self._prepare(raw, learned) for raw, learned in raws]
+            timed = []
+            for raw, learned in raws:
+                started = time.perf_counter()
+                timed.append((await self._prepare(raw, learned), time.perf_counter() - started))
+        for _, seconds in timed:
+            metrics.stage_seconds("prepare", seconds)
+        results = [result for result, _ in timed]
         metrics.count("clean", into=len(items), out=sum(not isinstance(r, str) for r in results))
         return [(rid, raw, result) for (rid, raw), result in zip(items, results, strict=True)]
 

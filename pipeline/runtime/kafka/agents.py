@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from functools import partial
@@ -135,9 +136,11 @@ def _clean_agent(pipeline: Pipeline, make_stages: StagesFactory, dead: Dead,
                 if isinstance(raw, Undecodable):
                     await dead("decode", key, raw.error, raw.text)
                     continue
+                started = time.perf_counter()
                 try:
                     article = await attempt("clean", cleaner.clean, raw)
                     analysed = await attempt("analyse", cleaner.analyse, article)
+                    metrics.stage_seconds("prepare", time.perf_counter() - started)
                 except Failed as exc:
                     await dead("clean", key, str(exc), raw.model_dump_json())
                     continue
@@ -172,8 +175,10 @@ def _index_agent(pipeline: Pipeline, sink: ElasticsearchSink, dead: Dead,
             for bad in (v for v in values if isinstance(v, Undecodable)):
                 await dead("decode", None, bad.error, bad.text)
             merged = {old: (e.story.id, e.revision) for e in events for old in e.merged_story_ids}
+            started = time.perf_counter()
             rejected = await sink.write([e.article for e in events],
                                         [(e.story, e.revision) for e in events], merged)
+            metrics.stage_seconds("index", time.perf_counter() - started)
             by_id = {e.article.id: e for e in events}
             for r in rejected:
                 payload = by_id[r.id].model_dump_json() if r.id in by_id else r.id
@@ -413,8 +418,11 @@ class StoryBatch:
     async def _assign(self, value: AnalysedEvent) -> Enriched | None:
         self.cluster.savepoint()
         self.fired.savepoint()
+        started = time.perf_counter()
         try:
-            return await attempt("enrich", lambda: self.stages().assign(value.analysed()))
+            out = await attempt("enrich", lambda: self.stages().assign(value.analysed()))
+            metrics.stage_seconds("assign", time.perf_counter() - started)
+            return out
         except Failed as exc:
             self.cluster.rollback()  # this article's writes only; the batch's stay
             self.fired.rollback()

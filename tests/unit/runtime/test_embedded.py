@@ -112,3 +112,26 @@ def test_prepare_in_a_pool_worker_returns_the_reason() -> None:
 
     raw = RawArticle(url="https://a.example/1", text="x")
     assert embedded._prepare(Broken(), raw) == "RuntimeError: boom"  # type: ignore[arg-type]
+
+
+def _stage_counts() -> dict[str, float]:
+    from prometheus_client import REGISTRY
+
+    return {s.labels["stage"]: s.value for m in REGISTRY.collect()
+            if m.name == "newswire_stage_seconds" for s in m.samples
+            if s.name == "newswire_stage_seconds_count"}
+
+
+async def test_each_stage_reports_its_time_per_article(seeds: dict[str, str],
+                                                       tmp_path: Path) -> None:
+    """newswire_stage_seconds on /metrics: where the time of an ingest goes."""
+    before = _stage_counts()
+    rt = runtime(tmp_path)
+    try:
+        stats = await rt.process(seed_raws(seeds))
+    finally:
+        await rt.close()
+    after = _stage_counts()
+    grew = {stage: after.get(stage, 0) - before.get(stage, 0) for stage in after}
+    assert grew["prepare"] == len(seeds) and grew["assign"] == stats.processed == len(seeds)
+    assert grew["commit"] >= 1
