@@ -6,7 +6,14 @@ pushes real articles from ../shared/eval through the same path as ``newswire ing
   html   the extraction pages (real news HTML), repeated under distinct URLs
 Extra cases (Kafka + Elasticsearch) are added by benchmarks/distributed.py when present;
 story clustering at 10 k / 100 k / 1 M articles of history by benchmarks/clustering.py
-(NEWSWIRE_BENCH_CLUSTER_SIZES=10000,100000 for a shorter run).
+(NEWSWIRE_BENCH_CLUSTER_SIZES=10000,100000 for a shorter run); story assignment alone on
+one core by benchmarks/assignment.py.
+
+CPU, not wall time, is the figure to compare (the machine may be shared): each case reports
+``cpu_ms`` per article in the ingesting process and ``pool_cpu_ms`` in its cleaning pool.
+The text case also indexes the same texts with SQLite FTS5 alone (benchmarks/fts5.py) in
+the same process first: its row is that anchor, and ``fts5_x`` is the ingest's total CPU
+(process + pool) as a multiple of it.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from evaluation.paths import eval_dir
 
 REPO = Path(__file__).resolve().parents[1]
 # Modules whose rows() -> [(name, figures)] join the table when present.
-EXTRA = ("rules", "extraction", "distributed", "feeds", "search", "alerts", "clustering")
+EXTRA = ("rules", "extraction", "distributed", "feeds", "search", "alerts", "assignment",
+         "clustering")
 EVAL = eval_dir()
 
 
@@ -83,6 +91,11 @@ def run_case(kind: str) -> dict[str, float]:
         n = builders[kind](archive)
         settings = load_settings(REPO / "config", env={}, data_dir=Path(tmp) / "data")
         raws = [r for _, r in read_archive(archive) if not hasattr(r, "reason")]
+        anchor = 0.0
+        if kind == "text":
+            from benchmarks.fts5 import index_cpu
+
+            anchor = index_cpu([(r.title or "", r.text or "") for r in raws])
 
         async def go() -> int:
             runtime = EmbeddedRuntime(settings)
@@ -92,13 +105,31 @@ def run_case(kind: str) -> dict[str, float]:
                 await runtime.close()
             return stats.processed + stats.dead
 
-        start = time.perf_counter()
+        children = _children_cpu()
+        start, cpu = time.perf_counter(), time.process_time()
         done = asyncio.run(go())
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        pool = _children_cpu() - children  # the pool's workers, reaped at close
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"articles": n, "done": done, "seconds": elapsed, "rate": done / elapsed,
-            "peak_mb": peak_self, "peak_worker_mb": peak_children}
+    out = {"articles": n, "done": done, "seconds": elapsed, "rate": done / elapsed,
+           "peak_mb": peak_self, "peak_worker_mb": peak_children,
+           "cpu_ms": 1000 * cpu / done, "pool_cpu_ms": 1000 * pool / done}
+    if anchor:
+        out |= {"fts5_cpu_s": anchor, "fts5_x": (cpu + pool) / anchor}
+    return out
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def fts5_row(text_case: dict[str, float]) -> tuple[str, dict[str, float]]:
+    """The FTS5 anchor measured inside the text case, as a row of its own."""
+    cpu, n = text_case["fts5_cpu_s"], text_case["articles"]
+    return ("SQLite FTS5 alone, same texts (CPU anchor)",
+            {"done": n, "seconds": cpu, "rate": n / cpu, "cpu_ms": 1000 * cpu / n})
 
 
 def main() -> None:
@@ -120,6 +151,8 @@ def main() -> None:
         label = {"text": "text articles (eval, ~1,750 chars)",
                  "short": "short text items (~400 chars)", "html": "HTML pages (eval)"}[kind]
         rows.append((f"embedded ingest, {label}", json.loads(proc.stdout.splitlines()[-1])))
+        if kind == "text":
+            rows.append(fts5_row(rows[-1][1]))
     for module in EXTRA:
         if not (REPO / "benchmarks" / f"{module}.py").exists():
             continue

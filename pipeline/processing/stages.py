@@ -90,8 +90,9 @@ class Stages:
     def analyse(self, article: Article) -> Analysed:
         """Stateless: analysis chain and topics."""
         doc = document_of(article)
-        return Analysed(article, doc, self.tagger.tag(article, doc),
-                        cluster_features=prepare_features(article))
+        features = prepare_features(article)
+        features.words = []  # only their MinHash signature is needed now (less to pickle)
+        return Analysed(article, doc, self.tagger.tag(article, doc), cluster_features=features)
 
     def enrich(self, article: Article) -> Enriched:
         return self.assign(self.analyse(article))

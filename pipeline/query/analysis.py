@@ -34,6 +34,8 @@ class Token(NamedTuple):
 
 def fold(word: str) -> str:
     """Lower-case and strip diacritics (ASCII folding for Latin text)."""
+    if word.isascii():  # nothing to decompose or strip
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

@@ -39,8 +39,18 @@ class UndoLog(MutableMapping[str, Any]):
         return self.inner.get(key, default)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._remember(key)
+        before = self._before
+        if key not in before:  # _remember, inline: every state write comes through here
+            before[key] = self.inner.get(key, _ABSENT)
         self.inner[key] = value
+
+    def update(self, other: Any = (), /, **kwds: Any) -> None:
+        """Many writes at once (the clusterer's document frequencies), remembered together."""
+        values = dict(other, **kwds)
+        before, get = self._before, self.inner.get
+        for key in values.keys() - before.keys():
+            before[key] = get(key, _ABSENT)
+        self.inner.update(values)
 
     def __delitem__(self, key: str) -> None:
         self._remember(key)

@@ -24,9 +24,10 @@ a new clusterer over the same mapping continues exactly where the old one stoppe
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from operator import itemgetter
@@ -37,15 +38,17 @@ from pipeline.processing.cluster import minhash, stories
 from pipeline.processing.cluster.decision import (
     Match,
     Model,
-    compare,
+    Side,
+    compare_side,
     gap_days,
+    side,
 )
 from pipeline.processing.cluster.evidence import extract_evidence
 from pipeline.processing.cluster.features import (
     Features,
     _lead,
     _published_day,
-    extract,
+    extract_with_days,
     headline,
 )
 from pipeline.processing.cluster.similarity import (
@@ -61,6 +64,7 @@ from pipeline.processing.cluster.state import StateStore
 
 logger = logging.getLogger(__name__)
 IDENTITIES = ("e:", "a:")  # headline features that must not conflict: names, ages
+NAME = "e:"
 CONFLICTS = ("where_conflict", "day_conflict", "count_conflict", "measure_conflict",
              "magnitude_conflict", "age_conflict")  # kinds of event evidence that can disagree
 
@@ -68,17 +72,29 @@ CONFLICTS = ("where_conflict", "day_conflict", "count_conflict", "measure_confli
 
 def prepare_features(article: Article) -> Features:
     """The stateless part of assignment: features and the MinHash signature with its bands."""
-    features = extract(article)
+    features, days = extract_with_days(article)
     features.evidence = extract_evidence(
-        headline(article), _lead(article.text), _published_day(article)
+        headline(article), _lead(article.text), _published_day(article), days
     )
     features.signature = minhash.signature(features.words)
     features.bands = minhash.band_keys(features.signature)
     return features
 
-@dataclass(frozen=True)
+def _heaviest(vector: Vector, n: int) -> list[str]:
+    """The ``n`` heaviest features, ties by name. Only those at least as heavy as the
+    ``n``-th weight are sorted (by name, then stably by weight): the same list as sorting
+    all of them."""
+    items: Iterable[tuple[str, float]] = vector.items()
+    if 0 < n < len(vector):
+        floor = heapq.nlargest(n, vector.values())[-1]
+        items = [(f, w) for f, w in items if w >= floor]
+    ranked = sorted(sorted(items), key=itemgetter(1), reverse=True)
+    return [f for f, _ in ranked[:n]]
+
+
+@dataclass(frozen=True, slots=True)
 class _Side:
-    """The article as compared with stories."""
+    """The article as compared with stories, split by kind once for all candidates."""
 
     vector: Vector
     title: Vector
@@ -86,6 +102,16 @@ class _Side:
     evidence: dict[str, list[str]]
     event: float | None  # published time, None if undated
     arrival: float
+    prepared: Side  # ``evidence`` as ``compare_side`` takes it
+    identities: tuple[list[str], ...]  # ``names`` by kind (``IDENTITIES``)
+    entities: list[str]  # the ``e:`` names
+
+    @classmethod
+    def of(cls, vector: Vector, title: Vector, names: list[str],
+           evidence: dict[str, list[str]], event: float | None, arrival: float) -> _Side:
+        identities = tuple([f for f in names if f.startswith(kind)] for kind in IDENTITIES)
+        return cls(vector, title, names, evidence, event, arrival, side(evidence), identities,
+                   identities[IDENTITIES.index(NAME)])
 
 
 @dataclass
@@ -148,7 +174,7 @@ class StoryClusterer:
         self,
         state: MutableMapping[str, Any],
         window: timedelta = timedelta(days=3),
-        retention: timedelta = timedelta(days=90),
+        retention: timedelta = timedelta(days=180),
         settings: ClusterSettings | None = None,
         max_open_age: timedelta = timedelta(days=14),
     ) -> None:
@@ -178,10 +204,9 @@ class StoryClusterer:
         title = normalized(weigh(features.title, idf_of))
         sig, bands = features.signature, features.bands
         near = self._near_copy(sig, bands)
-        ranked = sorted(sorted(vector.items()), key=itemgetter(1), reverse=True)  # ties: by name
-        salient = [f for f, _ in ranked[: self.settings.salient]]
+        salient = _heaviest(vector, self.settings.salient)
         title_names, days = features.title_names, features.days
-        side = _Side(vector, title, title_names, features.evidence, event, arrival)
+        side = _Side.of(vector, title, title_names, features.evidence, event, arrival)
         matches = self._scores(side, salient, near[1] if near else None)
         chosen, merged = self._decide(matches)
         near_id = near[0] if near and near[1] == chosen else None
@@ -299,21 +324,31 @@ class StoryClusterer:
 
     def _match(self, side: _Side, story_id: str, state: dict[str, Any]) -> Match:
         """Compare one article with one story: cosines, evidence, time (``decision.py``)."""
-        evidence = state.get("ev") or {}
-        x, shared, conflicts = compare(side.evidence, side.vector, evidence, state["c"])
-        x["body"] = dot_over_norm(side.vector, state["c"], state["cn"])
+        centroid, story_names = state["c"], state["tn"]
+        x, shared, conflicts = compare_side(side.prepared, side.vector, state.get("ev") or {},
+                                            centroid)
+        x["body"] = dot_over_norm(side.vector, centroid, state["cn"])
         x["title"] = dot_over_norm(side.title, state["h"], state["hn"]) if side.title else 0.0
-        if self._names_conflict(side.names, side.vector, state["tn"], state["c"]):
+        if story_names and self._headline_conflict(side, story_names, centroid):
             x["headline_conflict"] = 1.0
-        names = [f for f in side.names if f.startswith("e:")]
-        if names and state["tn"]:  # headline names the story never mentions
-            x["title_novel"] = sum(1 for f in names if f not in state["c"]
-                                   and f not in state["tn"]) / len(names)
+        names = side.entities
+        if names and story_names:  # headline names the story never mentions
+            x["title_novel"] = sum(1 for f in names if f not in centroid
+                                   and f not in story_names) / len(names)
         x["gap"] = math.log1p(gap_days(side.event, state["f"], state["l"]))
         if state.get("closed") or side.arrival - state["fa"] > self.max_open_age:
             x["archived"] = 1.0  # closed, or open too long: judged as an archived story
         score = self.settings.score(x)
         return Match(story_id, score, shared, conflicts, x)
+
+    @staticmethod
+    def _headline_conflict(side: _Side, names_b: list[str], b: Vector) -> bool:
+        """``_names_conflict`` of the article's headline names with a story's."""
+        for kind, kind_a in zip(IDENTITIES, side.identities, strict=True):
+            if kind_a and names_conflict(kind_a, side.vector,
+                                         [f for f in names_b if f.startswith(kind)], b):
+                return True
+        return False
 
     @staticmethod
     def _names_conflict(names_a: list[str], a: Vector, names_b: list[str], b: Vector) -> bool:

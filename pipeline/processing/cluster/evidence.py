@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date
 
 from pipeline.processing.cluster.features import (
@@ -52,26 +53,34 @@ _PLACE_WORDS = frozenset((
     "port",
 ))
 _NUM = r"(\d+(?:[.,]\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
+# What a number can start with: a lookahead that lets the scan skip other positions fast
+# (the same matches: every alternative of _NUM starts with one of these).
+_NUM_START = r"(?=[\d" + "".join(sorted({w[0] for w in _NUMBER_WORDS})) + "])"
 _PEOPLE = (
     r"(?:people|persons|dead|killed|injured|wounded|hurt|victims|deaths|died|bodies|men|women|"
     r"children|teens|teenagers|students|officers|soldiers|civilians|others)"
 )
-_COUNT_AFTER = re.compile(r"\b" + _NUM + r"\s+(?:\w+\s+){0,2}?" + _PEOPLE + r"\b", re.IGNORECASE)
+_COUNT_AFTER = re.compile(
+    r"\b" + _NUM_START + _NUM + r"\s+(?:\w+\s+){0,2}?" + _PEOPLE + r"\b", re.IGNORECASE
+)
 _COUNT_BEFORE = re.compile(
-    r"\b(?:killing|killed|kills|wounding|wounded|injuring|injured|shot|shooting)\s+" + _NUM + r"\b",
+    r"\b(?=[kwis])(?:killing|killed|kills|wounding|wounded|injuring|injured|shot|shooting)\s+"
+    + _NUM + r"\b",
     re.IGNORECASE,
 )
 _MAGNITUDE = re.compile(
-    r"\b(\d\.\d)\s*-?\s*(?:magnitude|on the richter)|\bmagnitude\s*(?:-\s*|of\s+)?(\d\.\d)\b",
+    r"(?=[\dm])(?:\b(\d\.\d)\s*-?\s*(?:magnitude|on the richter)"
+    r"|\bmagnitude\s*(?:-\s*|of\s+)?(\d\.\d)\b)",
     re.IGNORECASE,
 )
 _AMOUNT = re.compile(
-    r"(?:[$€£]|\b(?:US|USD|EUR)\s*)\s*(\d+(?:[.,]\d+)?)\s*(million|billion|m|bn|k)?\b",
+    r"(?=[$€£ue])(?:[$€£]|\b(?:US|USD|EUR)\s*)\s*(\d+(?:[.,]\d+)?)\s*(million|billion|m|bn|k)?\b",
     re.IGNORECASE,
 )
 _AGE = re.compile(
+    r"(?=[,\d" + "".join(sorted({w[0] for w in _NUMBER_WORDS})) + "])(?:"
     r"\b(\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s*-?\s*(year|month)s?\s*-?\s*old\b"
-    r"|(?<=[A-Za-z]),\s(\d{1,2}),",
+    r"|(?<=[A-Za-z]),\s(\d{1,2}),)",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
@@ -137,14 +146,17 @@ def _top(counts: Counter[str]) -> list[str]:
     return sorted(sorted(counts), key=lambda k: -counts[k])[:CAP]
 
 
-def extract_evidence(title: str, lead: str, published: date | None) -> Evidence:
-    """The evidence of one article: kind → up to ``CAP`` values, most frequent first."""
+def extract_evidence(title: str, lead: str, published: date | None,
+                     days: Mapping[str, int] | None = None) -> Evidence:
+    """The evidence of one article: kind → up to ``CAP`` values, most frequent first.
+    ``days``: ``_dates`` of the same title, lead and date when already found."""
     head = title + "\n" + lead[:HEAD_CHARS]
     places = _places(head)
     words = title.split()
     title_case = sum(w[:1].isupper() for w in words) > 0.6 * len(words) > 2
     counts, measures, ages = _quantities(head)
-    when: Counter[str] = Counter(_dates(title + "\n" + lead, published))
+    when: Counter[str] = Counter(_dates(title + "\n" + lead, published) if days is None
+                                 else days)
     when.update("y:" + y for y in _YEAR.findall(head))
     when.update("w:" + w.lower() for w in _WEEKDAY.findall(head))
     found = {

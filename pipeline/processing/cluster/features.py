@@ -63,10 +63,12 @@ _MONTH = (  # case-sensitive: month names are capitalised (and faster to find so
 )
 _NTH = r"(?:st|nd|rd|th)?"
 _DATE = re.compile(
-    r"\b(?=[JFMASOND\d])(?:" + _MONTH + r"\s+(\d{1,2})" + _NTH + r"\b|(\d{1,2})" + _NTH + r"\s+" + _MONTH + ")"
+    r"\b(?=[JFMASOND\d])"  # what a month or a day number starts with: other places skipped fast
+    r"(?:" + _MONTH + r"\s+(\d{1,2})" + _NTH + r"\b|(\d{1,2})" + _NTH + r"\s+" + _MONTH + ")"
 )
 _DAY_WORD = re.compile(
-    r"\b(?=[MTWFSYyt])(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|[Yy]esterday|[Tt]oday|[Tt]onight)\b"
+    r"\b(?=[MTWFSYyt])"
+    r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|[Yy]esterday|[Tt]oday|[Tt]onight)\b"
 )
 # Ages: "4-year-old", "six-month-old" (as words: "4", "year", "old"); "Girl, 7, grazed".
 _AGE_UNITS = {"year": "", "month": "m", "week": "w", "day": "d"}
@@ -322,6 +324,12 @@ def headline(article: Article) -> str:
 
 def extract(article: Article) -> Features:
     """The clusterer's view of one article."""
+    return extract_with_days(article)[0]
+
+
+def extract_with_days(article: Article) -> tuple[Features, dict[str, int]]:
+    """``extract``, and the days the headline and lead name with their counts (``_dates``:
+    the event evidence counts them too, from the same text)."""
     lead = _lead(article.text)
     findall = _WORD.findall
     title = headline(article)
@@ -353,4 +361,4 @@ def extract(article: Article) -> Features:
     headline_names = {f: 1 for f in features.title_names if f.startswith("e:")}
     _sublinear(headline_names, NAME_BOOST, features.vector)  # even when the body misses them
     features.words = body_words
-    return features
+    return features, days

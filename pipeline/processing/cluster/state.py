@@ -101,15 +101,19 @@ class StateStore:
 
     def count_document(self, features: Iterable[str]) -> dict[str, int]:
         """Count one more document holding ``features``; their new document frequencies."""
-        counts = {}
-        cache, state, get = self._cache, self._state, self.get
-        for feature in features:
-            key = "df:" + feature
-            count = cache.get(key, _MISSING)
+        names = list(features)
+        keys = ["df:" + feature for feature in names]
+        cached, get = self._cache.get, self.get
+        values = []
+        for key in keys:
+            count = cached(key, _MISSING)
             if count is _MISSING:
                 count = get(key)
-            counts[feature] = cache[key] = state[key] = (count or 0) + 1
-        return counts
+            values.append((count or 0) + 1)
+        written = dict(zip(keys, values, strict=True))
+        self._cache.update(written)
+        self._state.update(written)  # one write per key, as many as before; batched
+        return dict(zip(names, values, strict=True))
 
     def df(self, feature: str) -> int:
         return int(self.get("df:" + feature) or 0)
