@@ -74,8 +74,9 @@ async def embedded(n: int = 200) -> dict[str, float]:
         (config / "alerts.yaml").write_text(yaml.safe_dump({"rules": [{
             "name": "bench", "query": "watchwire", "secret_env": "BENCH_KEY",
             "channels": [f"webhook:{server.url}/ok"]}]}))
-        settings = load_settings(config, env={}, data_dir=Path(tmp) / "data")
-        os.environ.setdefault("BENCH_KEY", "bench-secret")  # the webhook is signed, as live
+        # the webhook is signed, as live: secrets are read when the settings load
+        settings = load_settings(config, env={"BENCH_KEY": "bench-secret"},
+                                 data_dir=Path(tmp) / "data")
         runtime = EmbeddedRuntime(settings)
         latencies: list[float] = []
         await runtime.process([article(-1, rng, vocab)])  # warm-up: connection, caches

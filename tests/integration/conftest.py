@@ -197,17 +197,23 @@ class StreamEnv:
                 await producer.stop()
         asyncio.run(go())
 
-    def dead_letters(self, at_least: int, timeout: float = 60) -> list[tuple[str | None, Any]]:
+    def dead_letters(self, at_least: int, timeout: float = 60,
+                     quiet: float = 0.0) -> list[tuple[str | None, Any]]:
+        """(key, letter) from this test's dead topic: at least ``at_least`` of them, and with
+        ``quiet`` everything until that many seconds pass without a new one."""
         async def go() -> list[tuple[str | None, Any]]:
             consumer = AIOKafkaConsumer(f"{self.prefix}.dead", bootstrap_servers=self.kafka,
                                         auto_offset_reset="earliest", enable_auto_commit=False)
             await consumer.start()
             out: list[tuple[str | None, Any]] = []
             try:
-                deadline = time.monotonic() + timeout
-                while len(out) < at_least and time.monotonic() < deadline:
-                    batch = await consumer.getmany(timeout_ms=1000)
+                deadline = last = time.monotonic()
+                deadline += timeout
+                while (len(out) < at_least or time.monotonic() - last < quiet) \
+                        and time.monotonic() < deadline:
+                    batch = await consumer.getmany(timeout_ms=300 if quiet else 1000)
                     for records in batch.values():
+                        last = time.monotonic()
                         out += [(r.key.decode() if r.key else None,
                                  DeadLetter.model_validate_json(r.value)) for r in records]
             finally:

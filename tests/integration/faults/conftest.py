@@ -10,7 +10,6 @@ to resume.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -27,9 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 
-from pipeline.models import DeadLetter
 from pipeline.storage.elasticsearch.store import ElasticsearchStore
 from tests.conftest import IN_CI, REPO
 from tests.integration.conftest import StreamEnv
@@ -168,27 +165,6 @@ def indexed_count(env: StreamEnv, store: ElasticsearchStore) -> int:
         return -1
 
 
-def dead_letters(env: StreamEnv, quiet: float = 1.5) -> list[tuple[str | None, DeadLetter]]:
-    """Everything in this test's dead-letter topic (read until ``quiet`` seconds of silence)."""
-    async def go() -> list[tuple[str | None, DeadLetter]]:
-        consumer = AIOKafkaConsumer(f"{env.prefix}.dead", bootstrap_servers=env.kafka,
-                                    auto_offset_reset="earliest", enable_auto_commit=False)
-        await consumer.start()
-        out: list[tuple[str | None, DeadLetter]] = []
-        try:
-            last = time.monotonic()
-            while time.monotonic() - last < quiet:
-                batch = await consumer.getmany(timeout_ms=300)
-                for records in batch.values():
-                    last = time.monotonic()
-                    out += [(r.key.decode() if r.key else None,
-                             DeadLetter.model_validate_json(r.value)) for r in records]
-        finally:
-            await consumer.stop()
-        return out
-    return asyncio.run(go())
-
-
 def alert_lines(data_dir: Path) -> list[tuple[str, str, str]]:
     path = data_dir / "alerts.jsonl"
     if not path.exists():
@@ -212,7 +188,7 @@ def check_stream(env: StreamEnv, store: ElasticsearchStore, urls: set[str],
 
     wait_until("every frozen-assets story alerted", alerted, 60, env.worker_logs)
     time.sleep(2)  # a second copy of anything would show now
-    dead = dead_letters(env)
+    dead = env.dead_letters(0, quiet=1.5)
     assert not dead, f"dead-lettered during the fault: {[(k, d.error) for k, d in dead]}"
     exported = list(store.export())
     ids = Counter(a.id for a in exported)
