@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.errors import QuerySyntaxError
@@ -30,11 +32,12 @@ class TopicRule(BaseModel):
         return value
 
 
-def document_of(article: Article, topics: list[str] | None = None,
-                story: str | None = None) -> Document:
+def document_of(article: Article, topics: list[str] | None = None, story: str | None = None,
+                analysed: Mapping[str, list[str]] | None = None) -> Document:
+    """What queries see of ``article`` (``analysed``: its fields' terms, if known already)."""
     return Document.build(title=article.title, text=article.text, author=article.author,
                           source=article.source, lang=article.lang, topics=topics,
-                          story=story, published=article.published)
+                          story=story, published=article.published, analysed=analysed)
 
 
 class Tagger:

@@ -33,7 +33,7 @@ from pipeline.models import (
 )
 from pipeline.processing.cluster.features import Features
 from pipeline.processing.stages import Analysed
-from pipeline.query.matcher import Document
+from pipeline.processing.tag import document_of
 from pipeline.runtime.kafka import faust_compat
 from pipeline.runtime.kafka.codec import ModelCodec
 from pipeline.runtime.kafka.faust_compat.tables import widen_producer_buffer
@@ -67,10 +67,8 @@ class AnalysedEvent(BaseModel):
 
     def analysed(self) -> Analysed:
         features = Features(**{k: v for k, v in self.features.items() if k in _SENT_FEATURES})
-        a = self.article
-        document = Document.build(title=a.title, text=a.text, author=a.author, source=a.source,
-                                  lang=a.lang, published=a.published, analysed=self.terms)
-        return Analysed(a, document, self.matches, cluster_features=features)
+        return Analysed(self.article, document_of(self.article, analysed=self.terms),
+                        self.matches, cluster_features=features)
 
 
 _SENT_FEATURES = tuple(f.name for f in fields(Features) if f.name != "words")
