@@ -52,38 +52,43 @@ def analyze_word(word: str) -> str | None:
     return str(_stemmer.stemWord(folded))
 
 
-_seen: dict[str, str | None] = {}
+_seen: dict[str, str | None] = {}  # surface word → analysed term (None: a stop word)
+
+
+def _known(words: list[str]) -> dict[str, str | None]:
+    """The analysis cache, holding every one of ``words``."""
+    seen = _seen
+    if len(seen) > 500_000:
+        seen.clear()
+    for word in [w for w in words if w not in seen]:
+        seen[word] = analyze_word(word)
+    return seen
 
 
 def tokens(text: str) -> list[Token]:
     """Analyse text into terms with offsets and positions."""
+    words = _TOKEN.findall(text)
+    get = _known(words).__getitem__
+    find, new = text.find, tuple.__new__  # the tuple's own constructor: no Python frame
     out: list[Token] = []
-    seen = _seen
-    for position, match in enumerate(_TOKEN.finditer(text)):
-        word = match.group()
-        term = seen.get(word, "")
-        if term == "":
-            term = seen[word] = analyze_word(word)
-            if len(seen) > 500_000:
-                seen.clear()
+    end = 0
+    for position, word in enumerate(words):
+        # No word character lies between two matches: the word's next occurrence is its match.
+        start = find(word, end)
+        end = start + len(word)
+        term = get(word)
         if term is not None:
-            out.append(Token(term, match.start(), match.end(), position))
+            out.append(new(Token, (term, start, end, position)))
     return out
 
 
 def terms(text: str) -> list[str]:
     """Analysed terms only, in order (no offsets: the fast path)."""
-    seen = _seen
-    out: list[str] = []
-    for word in _TOKEN.findall(text):
-        term = seen.get(word, "")
-        if term == "":
-            term = seen[word] = analyze_word(word)
-        if term is not None:
-            out.append(term)
-    if len(seen) > 500_000:
-        seen.clear()
-    return out
+    words = _TOKEN.findall(text)
+    try:  # usually every word is known already
+        return [term for term in map(_seen.__getitem__, words) if term is not None]
+    except KeyError:
+        return [term for term in map(_known(words).__getitem__, words) if term is not None]
 
 
 def analyzed_string(text: str) -> str:

@@ -7,7 +7,6 @@ character offsets in the field it matched.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,22 +30,34 @@ Evidence = tuple[str, str, int, int]  # (field, surface word, start, end)
 
 @dataclass
 class FieldIndex:
-    """One analysed text field: term → positions (in analysed order). Character offsets
-    (``tokens``) are computed only when evidence is asked for: most fields never are."""
+    """One analysed text field: its terms in analysed order. Term positions and character
+    offsets (``tokens``) are built on first use (most fields never need offsets) and never
+    pickled: rebuilding them where needed costs less than shipping them between processes."""
 
     text: str
     terms: list[str]
-    positions: dict[str, list[int]]
-    _tokens: list[Token] | None = None
+    _positions: dict[str, list[int]] | None = field(default=None, compare=False, repr=False)
+    _tokens: list[Token] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, text: str, analysed: list[str] | None = None) -> FieldIndex:
         """``text`` analysed (or its terms as analysed before, by another process)."""
-        analysed = terms(text) if analysed is None else analysed
-        positions: dict[str, list[int]] = defaultdict(list)
-        for i, term in enumerate(analysed):
-            positions[term].append(i)
-        return cls(text, analysed, dict(positions))
+        return cls(text, terms(text) if analysed is None else analysed)
+
+    @property
+    def positions(self) -> dict[str, list[int]]:
+        """term → its positions in ``terms``."""
+        if self._positions is None:
+            positions: dict[str, list[int]] = {}
+            get = positions.get
+            for i, term in enumerate(self.terms):
+                found = get(term)
+                if found is None:
+                    positions[term] = [i]
+                else:
+                    found.append(i)
+            self._positions = positions
+        return self._positions
 
     @property
     def tokens(self) -> list[Token]:
@@ -56,6 +67,12 @@ class FieldIndex:
 
     def analysed(self) -> str:
         return " ".join(self.terms)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"text": self.text, "terms": self.terms}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state, _positions=None, _tokens=None)
 
 
 @dataclass

@@ -22,8 +22,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import py3langid
-
 from pipeline.errors import InvalidInput, NotAnArticle
 from pipeline.identity import article_id
 from pipeline.models import Article, RawArticle
@@ -36,6 +34,7 @@ from pipeline.processing.clean.extract import (
     looks_like_html,
     with_embedded_posts,
 )
+from pipeline.processing.clean.language import detect_language
 from pipeline.processing.clean.metadata import search_author
 from pipeline.processing.clean.normalize import repair, squash
 from pipeline.processing.clean.rules import DEFAULT_OFF, check_rules
@@ -230,11 +229,3 @@ def _source(raw: RawArticle, extracted: Extracted | None) -> str:
     host = (urlsplit(raw.link or raw.site_url or "").hostname or "").lower()
     return host.removeprefix("www.") or "unknown"
 
-
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of ``text`` from a sample of its start (py3langid), if any text."""
-    sample = text[:200]
-    if not sample.strip():
-        return None
-    lang, _score = py3langid.classify(sample)
-    return str(lang)

@@ -28,6 +28,7 @@ def _constant(label: str) -> int:
 _A = np.array([_constant(f"minhash-a-{i}") | 1 for i in range(PERMUTATIONS)], dtype=np.uint64)
 _B = np.array([_constant(f"minhash-b-{i}") for i in range(PERMUTATIONS)], dtype=np.uint64)
 _MIX = np.array([_constant(f"mix-{i}") | 1 for i in range(max(SHINGLE, ROWS))], dtype=np.uint64)
+_A_COLUMN, _B_COLUMN = _A[:, None], _B[:, None]
 _WORDS: dict[str, int] = {}
 
 
@@ -43,12 +44,17 @@ def signature(words: list[str]) -> list[int]:
     hashes = np.fromiter(map(known.__getitem__, words), dtype=np.uint64, count=len(words))
     span = len(words) - SHINGLE + 1
     with np.errstate(over="ignore"):
-        shingles = np.zeros(span, dtype=np.uint64)
-        for i in range(SHINGLE):
+        shingles = hashes[:span] * _MIX[0]
+        for i in range(1, SHINGLE):
             shingles += hashes[i : i + span] * _MIX[i]
-        values = np.unique(shingles >> np.uint64(32))[:, None]
-        hashed = (values * _A + _B) >> np.uint64(32)
-    return hashed.min(axis=0).tolist()  # type: ignore[no-any-return]
+        shingles >>= np.uint64(32)
+        # One row per permutation; repeated shingles need no dedupe (their minima agree),
+        # and the shift commutes with the minimum (it keeps the order).
+        hashed = _A_COLUMN * shingles
+        hashed += _B_COLUMN
+        minima = hashed.min(axis=1)
+        minima >>= np.uint64(32)
+    return minima.tolist()  # type: ignore[no-any-return]
 
 
 def band_keys(sig: list[int]) -> list[str]:

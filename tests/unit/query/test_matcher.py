@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import pickle
+import re
 from datetime import UTC, datetime
 
 import pytest
 
 from pipeline.errors import QuerySyntaxError
+from pipeline.query.analysis import analyze_word, terms, tokens
 from pipeline.query.matcher import Document, matches
 from pipeline.query.parser import compile_query
 
@@ -57,3 +60,22 @@ def test_bad_queries_say_why(bad: str) -> None:
     with pytest.raises(QuerySyntaxError) as info:
         compile_query(bad)
     assert str(info.value)
+
+
+def test_tokens_carry_each_words_offsets_and_position() -> None:
+    text = "It's the mayor's: mayor, MAYOR — l’état… café-au-lait; 4-year-old  the it's"
+    words = list(re.finditer(r"\w+(?:['’]\w+)*", text))
+    expected = [(analyze_word(m.group()), m.start(), m.end(), n) for n, m in enumerate(words)
+                if analyze_word(m.group()) is not None]
+    assert [tuple(t) for t in tokens(text)] == expected
+    assert terms(text) == [t[0] for t in expected]
+
+
+def test_a_pickled_document_ships_terms_and_matches_the_same() -> None:
+    query = compile_query('"frozen assets" OR kremlin')
+    before = matches(query, DOC)
+    copy = pickle.loads(pickle.dumps(DOC))
+    assert all(f._positions is None and f._tokens is None for f in copy.fields.values())
+    assert matches(query, copy) == before and before.evidence
+    assert {n: f.positions for n, f in copy.fields.items()} == \
+        {n: f.positions for n, f in DOC.fields.items()}
