@@ -17,6 +17,13 @@ time of its process over the burst) and, with a stateful and a stateless worker,
 ``serial_per_parallel``: the stateful worker's (story agent: the serial part) CPU per
 article over the stateless one's (clean, analyse, index: the part that scales out with
 partitions and processes). At 0.25 one story agent can feed four cores of stateless workers.
+
+Each burst row also scores the stories Elasticsearch holds for the burst against the eval
+set's gold stories (``f1`` pairwise, ``bcubed_f1``; evaluation.clustering.score). The same
+single worker runs once more with one partition (``NEWSWIRE_KAFKA_PARTITIONS=1``) where the
+others run with the default four; the ``kafka+es scale-out`` row compares them: ``f1_diff``
+(4 partitions − 1: parallel cleaning must not change the stories) and ``workers_speedup``
+(burst rate with a stateful and a stateless worker over one worker's).
 """
 
 from __future__ import annotations
@@ -50,7 +57,9 @@ RULES = """rules:
       OR topic:terrorism
     channels: ["jsonl:alerts.jsonl"]
 """
-SETUPS = {"1 worker (all)": ["all"], "stateful + stateless": ["stateful", "stateless"]}
+# name → (worker roles, partitions of the raw and enriched topics)
+SETUPS = {"1 worker (all)": (["all"], 4), "stateful + stateless": (["stateful", "stateless"], 4),
+          "1 worker (all), 1 partition": (["all"], 1)}
 Row = tuple[str, dict[str, float]]
 
 
@@ -83,7 +92,7 @@ def cleanable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     cleaner, out = Cleaner(), []
     for rec in records:
         try:
-            cleaner.clean(RawArticle.model_validate(rec))
+            cleaner.clean(RawArticle.model_validate(gold([rec])[0][0]))
         except PoisonInputError:
             continue
         out.append(rec)
@@ -91,14 +100,28 @@ def cleanable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def real_articles() -> list[dict[str, Any]]:
+    """The clustering eval set as raw records (dated ones in published order), each with its
+    gold ``story`` (``gold`` strips it off before the record is sent)."""
+    from evaluation.clustering import load
+
     records = []
     for name in ("gva_incidents.jsonl", "ecbplus.jsonl"):
-        for line in (EVAL / name).read_text().splitlines():
-            rec = json.loads(line)
+        for rec in load(EVAL / name):  # in published order, as the clustering eval streams it
             records.append({"url": f"https://bench.example/{rec['id']}", "title": rec["title"],
                             "text": rec["text"], "published": rec.get("published"),
-                            "source": rec.get("source") or "bench"})
+                            "source": rec.get("source") or "bench", "story": rec["story"]})
     return records
+
+
+def gold(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The records without their gold story, and the gold story of each article id."""
+    from pipeline.models import RawArticle
+    from pipeline.runtime.embedded import raw_id
+
+    plain = [{k: v for k, v in r.items() if k not in ("story", "event")} for r in records]
+    labels = {raw_id(RawArticle.model_validate(p)): str(r.get("story") or r.get("event"))
+              for p, r in zip(plain, records, strict=True)}
+    return plain, labels
 
 
 def fictional(n: int, seed: int) -> list[dict[str, Any]]:
@@ -106,8 +129,7 @@ def fictional(n: int, seed: int) -> list[dict[str, Any]]:
     from tests.fixtures.corpus import corpus
 
     out = []
-    for rec in corpus(n // 3 + 10, seed=seed):
-        rec = {k: v for k, v in rec.items() if k != "event"}
+    for rec in corpus(n // 3 + 10, seed=seed):  # keeps its gold ``event`` (see ``gold``)
         rec["url"] = rec["url"].replace(".example/", f".example/s{seed}/")
         out.append(rec)
     return out[:n]
@@ -116,7 +138,7 @@ def fictional(n: int, seed: int) -> list[dict[str, Any]]:
 class Bench:
     """One setup: config, prefix, worker processes, producer and the ES poller."""
 
-    def __init__(self, tmp: Path, roles: list[str]) -> None:
+    def __init__(self, tmp: Path, roles: list[str], partitions: int = 4) -> None:
         from pipeline.config.settings import load_settings
 
         self.prefix = "nwbench-" + uuid.uuid4().hex[:8]
@@ -126,9 +148,10 @@ class Bench:
         (config / "alerts.yaml").write_text(RULES)
         self.settings = load_settings(config, env={}, data_dir=tmp / "data", kafka=KAFKA,
                                       elasticsearch=ELASTICSEARCH, topic_prefix=self.prefix,
-                                      index_prefix=self.prefix)
+                                      index_prefix=self.prefix, kafka_partitions=partitions)
         env = {**os.environ, "NEWSWIRE_KAFKA": KAFKA, "NEWSWIRE_ELASTICSEARCH": ELASTICSEARCH,
-               "NEWSWIRE_TOPIC_PREFIX": self.prefix, "NEWSWIRE_INDEX_PREFIX": self.prefix}
+               "NEWSWIRE_TOPIC_PREFIX": self.prefix, "NEWSWIRE_INDEX_PREFIX": self.prefix,
+               "NEWSWIRE_KAFKA_PARTITIONS": str(partitions)}
         env.pop("NEWSWIRE_BACKEND", None)
         self.log = (tmp / "workers.log").open("wb")
         self.roles = roles
@@ -176,7 +199,7 @@ class Bench:
         from pipeline.runtime.kafka.admin import stream_config
         from pipeline.runtime.kafka.poller import RawProducer
 
-        raws = [RawArticle.model_validate(r) for r in records]
+        raws = [RawArticle.model_validate(r) for r in gold(records)[0]]
         ids = {raw_id(r) for r in raws}
         poller = asyncio.create_task(self._poll(ids, timeout))
         async with RawProducer(stream_config(self.settings)) as producer:
@@ -220,6 +243,37 @@ class Bench:
         finally:
             await client.close()
 
+    def stories(self, labels: dict[str, str]) -> dict[str, float]:
+        """Pairwise and B-cubed F1 of the stories Elasticsearch holds for ``labels``' articles."""
+        from elasticsearch import Elasticsearch
+
+        from evaluation.clustering import score
+        from pipeline.storage.elasticsearch.store import IndexNames
+        client = Elasticsearch(ELASTICSEARCH, request_timeout=60)
+        names = IndexNames(self.prefix)
+        try:
+            client.indices.refresh(index=f"{names.articles},{names.stories}")
+            found = {hit["_id"]: hit["_source"]["story_id"] for hit in client.search(
+                index=names.articles, size=10_000, source_includes=["story_id"],
+                query={"ids": {"values": list(labels)}})["hits"]["hits"]}
+            merged = {hit["_id"]: hit["_source"]["merged_into"] for hit in client.search(
+                index=names.stories, size=10_000, source_includes=["merged_into"],
+                query={"exists": {"field": "merged_into"}})["hits"]["hits"]}
+        finally:
+            client.close()
+
+        def survivor(story: str) -> str:  # an article indexed before its story was merged
+            for _ in range(64):
+                if story not in merged:
+                    break
+                story = merged[story]
+            return story
+
+        ids = sorted(labels)
+        scores = score([survivor(found.get(i, f"missing:{i}")) for i in ids],
+                       [labels[i] for i in ids])
+        return {"f1": scores.f1, "bcubed_f1": scores.bcubed_f1}
+
     def cpu(self) -> dict[str, float]:
         """CPU seconds (user + system) used so far by each worker role's process."""
         ticks = os.sysconf("SC_CLK_TCK")
@@ -247,9 +301,9 @@ def _quantiles(what: str, values: list[float]) -> dict[str, float]:
 
 
 @contextmanager
-def bench(roles: list[str]) -> Iterator[Bench]:
+def bench(roles: list[str], partitions: int = 4) -> Iterator[Bench]:
     with tempfile.TemporaryDirectory(prefix="nwbench") as tmp:
-        b = Bench(Path(tmp), roles)
+        b = Bench(Path(tmp), roles, partitions)
         try:
             yield b
         except BaseException:
@@ -260,14 +314,12 @@ def bench(roles: list[str]) -> Iterator[Bench]:
             b.close()
 
 
-def measure(name: str, roles: list[str], burst: list[dict[str, Any]]) -> list[Row]:
-    from pipeline.models import RawArticle
-    from pipeline.runtime.embedded import raw_id
-
+def measure(name: str, roles: list[str], burst: list[dict[str, Any]],
+            partitions: int = 4) -> list[Row]:
     def ids(records: list[dict[str, Any]]) -> set[str]:
-        return {raw_id(RawArticle.model_validate(r)) for r in records}
+        return set(gold(records)[1])
 
-    with bench(roles) as b:
+    with bench(roles, partitions) as b:
         warm = fictional(30, seed=1)
         asyncio.run(b.run(warm, None, timeout=180))  # workers up, groups joined
         before = b.cpu()
@@ -278,6 +330,7 @@ def measure(name: str, roles: list[str], burst: list[dict[str, Any]]) -> list[Ro
                         for role, seconds in used.items()})
         if used.get("stateless"):
             figures["serial_per_parallel"] = used.get("stateful", 0.0) / used["stateless"]
+        figures.update(b.stories(gold(burst)[1]))
         rows = [(f"kafka+es {name}, burst", figures)]
         rate = max(20.0, min(300.0, 0.5 * rows[0][1]["rate"]))
         paced = fictional(int(rate * 8), seed=2)
@@ -287,6 +340,18 @@ def measure(name: str, roles: list[str], burst: list[dict[str, Any]]) -> list[Ro
     return rows
 
 
+def scale_out(rows: list[Row]) -> Row:
+    """More workers, more throughput; more partitions, the same stories."""
+    burst = {name: figures for name, figures in rows if name.endswith(", burst")}
+    one, two = (burst["kafka+es 1 worker (all), burst"],
+                burst["kafka+es stateful + stateless, burst"])
+    single = burst["kafka+es 1 worker (all), 1 partition, burst"]
+    return ("kafka+es scale-out", {"workers_speedup": two["rate"] / one["rate"],
+                                   "f1_4_partitions": one["f1"], "f1_1_partition": single["f1"],
+                                   "f1_diff": one["f1"] - single["f1"],
+                                   "bcubed_f1_diff": one["bcubed_f1"] - single["bcubed_f1"]})
+
+
 def rows() -> list[Row]:
     problem = servers_problem()
     if problem:
@@ -294,9 +359,9 @@ def rows() -> list[Row]:
                          "with `scripts/services start`")
     burst = cleanable(real_articles() if EVAL.exists() else fictional(3000, seed=3))
     out: list[Row] = []
-    for name, roles in SETUPS.items():
-        out += measure(name, roles, burst)
-    return out
+    for name, (roles, partitions) in SETUPS.items():
+        out += measure(name, roles, burst, partitions)
+    return [*out, scale_out(out)]
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from faust.types import TP, EventT, StreamT
 from pydantic import BaseModel
@@ -55,8 +55,8 @@ from pipeline.storage.elasticsearch.store import alert_id
 
 logger = logging.getLogger(__name__)
 DELIVERIES_IN_FLIGHT = 16  # alert batches delivered side by side
+STORY_BATCH_FACTOR = 5  # the story agent's batches: up to this many times ``Batching.size``
 StagesFactory = Callable[[MutableMapping[str, Any], MutableMapping[str, Any]], Stages]
-M = TypeVar("M", bound=BaseModel)
 Refresh = Callable[[], int]  # reloads changed rules/topics; returns the config generation
 Dead = Callable[[str, "str | None", str, str], Awaitable[None]]
 
@@ -155,7 +155,10 @@ def _clean_agent(pipeline: Pipeline, make_stages: StagesFactory, dead: Dead,
 def _story_agent(pipeline: Pipeline, story: StoryBatch, batching: Batching) -> None:
     @pipeline.app.agent(pipeline.topics["clean"], name=f"{pipeline.config.prefix}.enrich")
     async def enrich(stream: StreamT) -> None:
-        async for events in batches(stream, batching):
+        # under a backlog, fewer and larger batches: each state key changed by many of a
+        # batch's articles (word counts, story vectors) reaches the changelog once per batch
+        wide = Batching(STORY_BATCH_FACTOR * batching.size, batching.within)
+        async for events in batches(stream, wide):
             await story.process(events)
 
     if any(rule.mode == "digest" for rule in story.stages_rules()):
@@ -301,16 +304,33 @@ class InOrderAcks:
             self._draining = False
 
 
-async def fitting(record: M, stage: str, dead: Dead) -> M | None:
-    """The record, or None when it is too large for Kafka even compressed (then it is
-    dead-lettered with its size and source, without its body)."""
-    data = record.model_dump_json().encode("utf-8")  # a fast check: pydantic's JSON is Rust
+async def fitting(record: BaseModel, stage: str, dead: Dead) -> bytes | None:
+    """The record's JSON (what the topic's codec would send; sent as is, encoded once), or
+    None when it is too large for Kafka even compressed (then it is dead-lettered with its
+    size and source, without its body)."""
+    data: bytes = record.model_dump_json().encode("utf-8")  # pydantic's JSON is Rust
     compressed = oversize(data)
     if compressed is None:
-        return record
+        return data
     key = getattr(getattr(record, "article", None), "id", None)
     await dead(stage, key, too_large(len(data), compressed, source_of(record)), summary(record))
     return None
+
+
+def in_published_order(events: list[EventT]) -> list[EventT]:
+    """A batch in publication order (stable; an undated article stays after the one before).
+
+    With several raw partitions the clean agent's output interleaves the partitions, so
+    the story agent would see articles hours or days apart side by side (a bulk ingest) and
+    make different stories than from one partition; in order, it makes the same ones."""
+    keyed, last = [], None
+    for i, event in enumerate(events):
+        value: Any = event.value
+        published = None if isinstance(value, Undecodable) else value.article.published
+        last = published or last
+        keyed.append((last.timestamp() if last else float("-inf"), i, event))
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    return [event for _, _, event in keyed]
 
 
 def _key(event: EventT) -> str | None:
@@ -392,7 +412,7 @@ class StoryBatch:
     async def _process(self, events: list[EventT]) -> None:
         done: list[tuple[int, Enriched]] = []
         ids: set[str] = set()
-        for event in events:
+        for event in in_published_order(events):
             value: Any = event.value
             if isinstance(value, Undecodable):
                 await self.dead("decode", _key(event), value.error, value.text)

@@ -17,7 +17,8 @@ relies on in faust (the table's local store, its changelog encoding) is in
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
+from itertools import repeat
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -26,7 +27,6 @@ from pipeline.runtime.kafka.faust_compat import tables
 
 logger = logging.getLogger(__name__)
 MAX_BATCH_BYTES = 900_000
-KEY_CACHE = 200_000  # serialised table keys kept (about 100 bytes each)
 
 
 class ChangelogWriter:
@@ -81,36 +81,63 @@ class ChangelogWriter:
 
 
 class BulkTable(MutableMapping[str, Any]):
-    """A single-partition Faust table whose writes are queued on a ``ChangelogWriter``."""
+    """A single-partition Faust table whose writes are queued on a ``ChangelogWriter``.
+
+    Keys and values are encoded as the table's JSON changelog encodes them, but by orjson
+    directly (``tables.json_encoders``); ``set_many`` writes a batch's keys in one pass."""
 
     def __init__(self, table: Any, writer: ChangelogWriter) -> None:
         self.table, self.writer = table, writer
         self.topic_name = tables.changelog_name(table)
-        self._keys: dict[str, bytes | None] = {}  # serialised keys: most are written again
+        self.encode_key, self.encode_value = tables.json_encoders(table)
+        self._plain: dict[Any, Any] | None = None
 
     @property
     def _store(self) -> MutableMapping[Any, Any]:
-        return tables.local_store(self.table)  # faust creates it lazily, at first use
+        if self._plain is not None:
+            return self._plain
+        # faust creates the store lazily, at first use; the memory store's dict stays
+        self._plain = tables.plain_store(self.table)
+        return self._plain if self._plain is not None else tables.local_store(self.table)
 
-    def _queue(self, key: str, value: Any) -> None:
-        raw_key = self._keys.get(key)
-        if raw_key is None:
-            if len(self._keys) >= KEY_CACHE:
-                self._keys.clear()
-            raw_key = self._keys[key] = tables.encode_key(self.table, key)
-        raw_value = tables.encode_value(self.table, value)
-        self.writer.queued.append((self.topic_name, raw_key, raw_value))
+    def set_many(self, values: dict[str, Any], deleted: Iterable[str] = (),
+                 encoded: tuple[list[bytes], list[bytes]] | None = None) -> None:
+        """``table[key] = value`` for each of ``values``, then ``del table[key]`` for each
+        of ``deleted`` that is present: one changelog record per key, in that order.
+        ``encoded``: the keys and values, in order, as ``encode_many`` made them already."""
+        store, topic, queued = self._store, self.topic_name, self.writer.queued
+        store.update(values)
+        raw_keys, raw_values = encoded or self.encode_many(values)
+        queued.extend(zip(repeat(topic), raw_keys, raw_values, strict=False))
+        gone = [key for key in deleted if key in store]
+        for key in gone:
+            del store[key]
+        queued.extend(zip(repeat(topic), map(self.encode_key, gone), repeat(None),
+                          strict=False))
+
+    def encode_many(self, values: dict[str, Any]) -> tuple[list[bytes], list[bytes]]:
+        """The changelog records' keys and values, as the table's own send encodes them."""
+        return list(map(self.encode_key, values)), list(map(self.encode_value, values.values()))
+
+    def put_encoded(self, key: str, value: Any, raw: bytes) -> None:
+        """``table[key] = value`` whose changelog value ``raw`` is encoded already."""
+        self._store[key] = value
+        self.writer.queued.append((self.topic_name, self.encode_key(key), raw))
 
     def __getitem__(self, key: str) -> Any:
         return self._store[key]
 
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._store.get(key, default)
+
     def __setitem__(self, key: str, value: Any) -> None:
         self._store[key] = value
-        self._queue(key, value)
+        self.writer.queued.append((self.topic_name, self.encode_key(key),
+                                   self.encode_value(value)))
 
     def __delitem__(self, key: str) -> None:
         del self._store[key]
-        self._queue(key, None)
+        self.writer.queued.append((self.topic_name, self.encode_key(key), None))
 
     def __contains__(self, key: object) -> bool:
         return key in self._store

@@ -23,14 +23,17 @@ from __future__ import annotations
 
 import json
 import logging
+from bisect import bisect_right
 from collections.abc import Iterator, MutableMapping
+from functools import partial
+from itertools import accumulate
 from typing import Any
 
 import orjson
 
 logger = logging.getLogger(__name__)
 JOURNAL = "__journal__"
-CHUNK_CHARS = 400_000  # well below the broker's and producer's 1 MB record limit
+CHUNK_BYTES = 400_000  # a journal piece (JSON): well below the 1 MB record limit
 _ABSENT = object()
 
 
@@ -48,10 +51,30 @@ class PendingWrites(MutableMapping[str, Any]):
             raise KeyError(key)
         return self.pending[key] if key in self.pending else self.table[key]
 
+    def get(self, key: str, default: Any = None) -> Any:  # no KeyError for a missing key
+        value = self.pending.get(key, _ABSENT)
+        if value is not _ABSENT:
+            return value
+        if key in self.deleted:
+            return default
+        return self.table.get(key, default)
+
     def __setitem__(self, key: str, value: Any) -> None:
         self._remember(key)
         self.deleted.discard(key)
         self.pending[key] = value
+
+    def update(self, values: Any = (), /, **more: Any) -> None:
+        """Many writes at once (the clusterer's document frequencies): as ``__setitem__``."""
+        values = dict(values, **more)
+        undo, pending, deleted = self._undo, self.pending, self.deleted
+        if undo is not None:
+            get = pending.get
+            undo.update({key: (get(key, _ABSENT), key in deleted)
+                         for key in values.keys() - undo.keys()})
+        if deleted:
+            deleted.difference_update(values)
+        pending.update(values)
 
     def __delitem__(self, key: str) -> None:
         if key not in self:
@@ -106,7 +129,13 @@ class PendingWrites(MutableMapping[str, Any]):
 
 
 class JournaledState(PendingWrites):
-    """A batch's writes reach the table atomically (journal records first)."""
+    """A batch's writes reach the table atomically (journal records first).
+
+    Each key and value is encoded once (by the table's ``encode_many``, a ``BulkTable``'s
+    changelog encoding): the journal pieces are those encodings joined, and the key
+    records reuse them. A piece's value is ``{"set": {key: value}, "del": [key]}`` (JSON),
+    up to ``CHUNK_BYTES``; a journal written as text cut in pieces (before) still recovers.
+    """
 
     def __init__(self, table: MutableMapping[str, Any]) -> None:
         super().__init__(table)
@@ -115,15 +144,22 @@ class JournaledState(PendingWrites):
     def commit(self) -> None:
         if not (self.pending or self.deleted):
             return
-        journal = orjson.dumps({"set": self.pending, "del": sorted(self.deleted)},
-                              option=orjson.OPT_NON_STR_KEYS).decode()
+        pending, deleted = self.pending, sorted(self.deleted)
+        encoded = getattr(self.table, "encode_many", _encode_many)(pending)
         previous = self.table.get(JOURNAL)
         self.seq = max(self.seq, previous["seq"] if previous else 0) + 1
-        pieces = [journal[i:i + CHUNK_CHARS] for i in range(0, len(journal), CHUNK_CHARS)]
-        for i, piece in enumerate(pieces):
-            self.table[f"{JOURNAL}:{self.seq}:{i}"] = piece
+        pieces = _pieces(encoded[0], encoded[1], deleted)
+        put = getattr(self.table, "put_encoded", None)
+        for i, raw in enumerate(pieces):
+            value = orjson.loads(raw)  # a copy: the values written may change in place later
+            name = f"{JOURNAL}:{self.seq}:{i}"
+            if put is not None:
+                put(name, value, raw)
+            else:
+                self.table[name] = value
         self.table[JOURNAL] = {"seq": self.seq, "chunks": len(pieces)}
-        super().commit()
+        _apply(self.table, pending, self.deleted, encoded)
+        self.discard()
         if previous:  # its batch is whole in the table now
             for i in range(previous["chunks"]):
                 self.table.pop(f"{JOURNAL}:{previous['seq']}:{i}", None)
@@ -137,14 +173,50 @@ class JournaledState(PendingWrites):
         if any(p is None for p in pieces):
             logger.error("journal incomplete seq=%s: state not re-applied", head["seq"])
             return
-        journal = json.loads("".join(str(p) for p in pieces))
+        objects = [p for p in pieces if isinstance(p, dict)]
+        if len(objects) == len(pieces):
+            values: dict[str, Any] = {}
+            deleted: set[str] = set()
+            for piece in objects:
+                values.update(piece["set"])
+                deleted.update(piece["del"])
+        else:  # the journal as text, cut in pieces (written before pieces were objects)
+            journal = json.loads("".join(str(p) for p in pieces))
+            values, deleted = journal["set"], set(journal["del"])
         logger.info("journal seq=%s re-applied: %d keys set, %d deleted (table holds %d)",
-                    head["seq"], len(journal["set"]), len(journal["del"]), len(self.table))
-        _apply(self.table, journal["set"], set(journal["del"]))
+                    head["seq"], len(values), len(deleted), len(self.table))
+        _apply(self.table, values, deleted)
         self.seq = head["seq"]
 
 
-def _apply(table: MutableMapping[str, Any], values: dict[str, Any], deleted: set[str]) -> None:
+def _encode_many(values: dict[str, Any]) -> tuple[list[bytes], list[bytes]]:
+    dumps = partial(orjson.dumps, option=orjson.OPT_NON_STR_KEYS)
+    return list(map(dumps, values)), list(map(dumps, values.values()))
+
+
+def _pieces(raw_keys: list[bytes], raw_values: list[bytes], deleted: list[str]) -> list[bytes]:
+    """The journal's pieces (JSON), each below ``CHUNK_BYTES`` unless one value alone is
+    larger; deletions go in the last piece."""
+    parts = list(map(b":".join, zip(raw_keys, raw_values, strict=True)))
+    ends = list(accumulate(len(part) + 1 for part in parts))  # +1: the separating comma
+    cuts, start, base = [], 0, 0
+    while start < len(parts):  # each piece: as many parts as fit, at least one
+        end = max(start + 1, bisect_right(ends, base + CHUNK_BYTES, lo=start))
+        cuts.append((start, end))
+        start, base = end, ends[end - 1]
+    cuts = cuts or [(0, 0)]
+    last = len(cuts) - 1
+    return [b'{"set":{' + b",".join(parts[a:b]) + b'},"del":'
+            + orjson.dumps(deleted if i == last else []) + b"}"
+            for i, (a, b) in enumerate(cuts)]
+
+
+def _apply(table: MutableMapping[str, Any], values: dict[str, Any], deleted: set[str],
+           encoded: tuple[list[bytes], list[bytes]] | None = None) -> None:
+    set_many = getattr(table, "set_many", None)
+    if set_many is not None:  # a ``changelog.BulkTable``: the same writes in one pass
+        set_many(values, deleted, encoded)
+        return
     for key, value in values.items():
         table[key] = value
     for key in deleted:

@@ -11,6 +11,7 @@ Topic and consumer-group names come from ``Settings.topic_prefix``, index names 
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import MutableMapping
 from datetime import timedelta
 from typing import Any, TextIO
@@ -55,6 +56,12 @@ def build_worker(settings: Settings, *, out: TextIO | None = None,
     return pipeline
 
 
+# The story state is hundreds of thousands of long-lived objects and every event allocates
+# thousands of short-lived ones: at Python's default (700, 10, 10) collection passes took a
+# fifth of the story agent's CPU. Cycles are rare here; reference counting frees the rest.
+GC_THRESHOLDS = (20_000, 50, 100)
+
+
 def run_worker(settings: Settings, *, loglevel: str = "warning",
                config: StreamConfig | None = None, role: Role = "all") -> None:
     """Blocking: set up Elasticsearch and the topics, then run the agents of ``role``
@@ -65,5 +72,6 @@ def run_worker(settings: Settings, *, loglevel: str = "warning",
     watch = ConfigWatch(settings)
     watch.on_sighup()  # reload alert rules and topics at the next batch
     pipeline = build_worker(settings, config=config, role=role, watch=watch)
+    gc.set_threshold(*GC_THRESHOLDS)
     worker = faust.Worker(pipeline.app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()

@@ -8,11 +8,18 @@ topic's records whoever produced them, when they are encoded as ``encode_key`` a
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
+from functools import partial
 from typing import Any, cast
 
 import faust
+import orjson
+from faust.stores.memory import Store as MemoryStore
 from faust.types import TP
+from faust.utils.json import on_default
+
+Encode = Callable[[Any], bytes]
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
 
 
 def local_store(table: Any) -> MutableMapping[Any, Any]:
@@ -21,6 +28,32 @@ def local_store(table: Any) -> MutableMapping[Any, Any]:
     Relies on faust's ``Table.__setitem__`` being ``data[key] = value`` followed by
     ``on_key_set`` (one changelog record per key, through the app producer's buffer)."""
     return cast("MutableMapping[Any, Any]", table.data)
+
+
+def plain_store(table: Any) -> dict[Any, Any] | None:
+    """The memory store's own dict (``local_store`` minus a Python-level ``__setitem__`` per
+    key), or None for another store. Relies on faust's memory ``Store.data`` being a dict."""
+    store = local_store(table)
+    data = getattr(store, "data", None)
+    return data if isinstance(store, MemoryStore) and type(data) is dict else None
+
+
+def json_encoders(table: Any) -> tuple[Encode, Encode]:
+    """Key and value encoders making the bytes ``encode_key`` / ``encode_value`` make, minus
+    faust's serializer registry per call: its ``json`` codec is ``orjson.dumps`` with these
+    options (faust.utils.json.dumps). Checked against faust's own encoding on a sample;
+    ``ValueError`` for a table whose changelog is not plain JSON."""
+    topic = table.changelog_topic
+    if (topic.key_serializer, topic.value_serializer) != ("json", "json"):
+        raise ValueError(f"table {table.name}: changelog serializers are "
+                         f"{topic.key_serializer}/{topic.value_serializer}, not json")
+
+    encode: Encode = partial(orjson.dumps, default=on_default, option=_JSON_OPTIONS)
+    sample = {"k": [1, 2.5, None, "é"], "n": {"1": True}}
+    if (encode("key:é"), encode(sample)) != (encode_key(table, "key:é"),
+                                             encode_value(table, sample)):
+        raise ValueError(f"table {table.name}: faust's changelog encoding is not orjson's")
+    return encode, encode
 
 
 def changelog_name(table: Any) -> str:

@@ -17,9 +17,20 @@ import pytest
 from pipeline.errors import SinkUnavailable
 from pipeline.models import AlertEvent, AlertRule, Article, DeadLetter, RawArticle
 from pipeline.processing.stages import Stages
-from pipeline.runtime.kafka.agents import InOrderAcks, StoryBatch, register_agents
+from pipeline.runtime.kafka.agents import (
+    InOrderAcks,
+    StoryBatch,
+    in_published_order,
+    register_agents,
+)
 from pipeline.runtime.kafka.codec import Undecodable
-from pipeline.runtime.kafka.topics import AnalysedEvent, EnrichedEvent, StreamConfig, create_app
+from pipeline.runtime.kafka.topics import (
+    TOPICS,
+    AnalysedEvent,
+    EnrichedEvent,
+    StreamConfig,
+    create_app,
+)
 from tests.unit.runtime.faults import failing_on
 
 
@@ -35,8 +46,11 @@ def pipeline(tmp_path: Path) -> Any:
 
 
 def recorder(sent: list[tuple[str, Any, Any]], name: str) -> Any:
-    """A topic's ``send`` that records (topic, key, value) and acknowledges at once."""
+    """A topic's ``send`` that records (topic, key, value) and acknowledges at once; a value
+    sent encoded (the agents encode each record once) is recorded as its topic's model."""
     async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
+        if isinstance(value, bytes):
+            value = TOPICS[name].record.model_validate_json(value)
         sent.append((name, key, value))
         done = asyncio.get_running_loop().create_future()
         done.set_result(None)
@@ -179,8 +193,7 @@ async def test_story_snapshots_rise_in_processing_order_not_offset_order(
     enriched: list[EnrichedEvent] = []
 
     async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
-        if isinstance(value, EnrichedEvent):
-            enriched.append(value)
+        enriched.append(EnrichedEvent.model_validate_json(value))  # sent encoded
         return await agent.send(key, value)
 
     cleaner = Stages([], [], {}, {})
@@ -328,8 +341,7 @@ async def test_story_agent_dead_letters_a_stage_bug_and_rolls_back_its_state(
     enriched: list[EnrichedEvent] = []
 
     async def send(key: Any = None, value: Any = None, **kw: Any) -> Any:
-        if isinstance(value, EnrichedEvent):
-            enriched.append(value)
+        enriched.append(EnrichedEvent.model_validate_json(value))  # sent encoded
         return await agent.send(key, value)
 
     with agent.patched(), patch.object(agent.app["enriched"], "send", send), \
@@ -342,3 +354,18 @@ async def test_story_agent_dead_letters_a_stage_bug_and_rolls_back_its_state(
     assert [e.article.id for e in enriched] == [a.id, c.id]
     assert b.id not in agent.story.seen
     assert not any(b.id in key for key in agent.story.cluster)  # its writes rolled back
+
+
+def test_a_story_batch_is_assigned_in_publication_order() -> None:
+    """Four raw partitions reach the story agent interleaved: it assigns in time order, an
+    undated article (or one that could not be decoded) right after the one before it."""
+    def event(name: str, hour: int | None) -> Any:
+        published = None if hour is None else datetime(2026, 3, 1, hour, tzinfo=UTC)
+        article = SimpleNamespace(published=published)
+        return SimpleNamespace(name=name, value=SimpleNamespace(article=article))
+
+    bad = SimpleNamespace(name="bad", value=Undecodable(b"{", "invalid json"))
+    batch = [event("p0-late", 9), event("p0-undated", None), event("p1-early", 2),
+             bad, event("p1-mid", 5)]
+    assert [e.name for e in in_published_order(batch)] == [
+        "p1-early", "bad", "p1-mid", "p0-late", "p0-undated"]

@@ -69,7 +69,7 @@ def test_a_batch_writes_each_key_once_and_drops_the_previous_journal() -> None:
 def test_a_big_batch_journal_is_cut_in_pieces_and_reassembled(monkeypatch: Any) -> None:
     import pipeline.runtime.kafka.state as state
 
-    monkeypatch.setattr(state, "CHUNK_CHARS", 100)
+    monkeypatch.setattr(state, "CHUNK_BYTES", 100)
     table = Recording()
     view = JournaledState(table)
     for i in range(40):

@@ -1,0 +1,77 @@
+"""Stories do not depend on how many partitions the scaled-out stages run on.
+
+The same dev-like stream (the synthetic corpus of ``evaluation.clustering``, gold events
+known) goes through a worker with ``NEWSWIRE_KAFKA_PARTITIONS=1`` and one with ``=4``: four
+raw partitions are cleaned in parallel and reach the story agent interleaved, yet its
+stories must score the same against the gold events (pairwise F1 within 0.01).
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from evaluation.clustering import score
+from pipeline.models import RawArticle
+from pipeline.runtime.embedded import raw_id
+from pipeline.storage.elasticsearch.store import IndexNames
+from tests.fixtures.corpus import corpus
+from tests.integration.conftest import StreamEnv
+
+pytestmark = pytest.mark.integration
+
+
+def stories(tmp: Path, partitions: int, raws: list[RawArticle]) -> dict[str, str]:
+    """Each article's story, as Elasticsearch holds it once a worker streamed ``raws``."""
+    env = StreamEnv(tmp, f"parts{partitions}-{uuid.uuid4().hex[:8]}")
+    env.env["NEWSWIRE_KAFKA_PARTITIONS"] = str(partitions)
+    env.settings = env.settings.model_copy(update={"kafka_partitions": partitions})
+    try:
+        env.start_worker()
+        assert env.ingest(raws) == len(raws)
+        store = env.store()
+        env.wait_for(f"{len(raws)} articles indexed ({partitions} partitions)",
+                     lambda: env.indexed(store) == len(raws), timeout=300)
+        names = IndexNames(env.prefix)
+        client = Elasticsearch(env.elasticsearch)
+        try:
+            client.indices.refresh(index=f"{names.articles},{names.stories}")
+            hits = client.search(index=names.articles, size=10_000,
+                                 source_includes=["story_id"],
+                                 query={"match_all": {}})["hits"]["hits"]
+            merged = {hit["_id"]: hit["_source"]["merged_into"] for hit in client.search(
+                index=names.stories, size=10_000, source_includes=["merged_into"],
+                query={"exists": {"field": "merged_into"}})["hits"]["hits"]}
+        finally:
+            client.close()
+
+        def survivor(story: str) -> str:  # an article indexed before its story was merged
+            while story in merged:
+                story = merged[story]
+            return story
+
+        return {hit["_id"]: survivor(hit["_source"]["story_id"]) for hit in hits}
+    finally:
+        env.close()
+
+
+def test_stories_score_the_same_with_one_and_four_partitions(
+        tmp_path: Path, kafka_url: str, es_url: str) -> None:
+    records = corpus(n_events=120, seed=11)
+    raws = [RawArticle.model_validate({k: v for k, v in r.items() if k != "event"})
+            for r in records]
+    gold = {raw_id(raw): r["event"] for raw, r in zip(raws, records, strict=True)}
+    (tmp_path / "one").mkdir()
+    (tmp_path / "four").mkdir()
+    one = stories(tmp_path / "one", 1, raws)
+    four = stories(tmp_path / "four", 4, raws)
+    ids = sorted(gold)
+    assert set(one) == set(four) == set(ids)  # every article, once, in both
+    labels = [gold[i] for i in ids]
+    f1_one = score([one[i] for i in ids], labels).f1
+    f1_four = score([four[i] for i in ids], labels).f1
+    assert f1_one > 0.5, f"stories with one partition score {f1_one:.3f}"  # a real clustering
+    assert abs(f1_one - f1_four) <= 0.01, (f1_one, f1_four)
