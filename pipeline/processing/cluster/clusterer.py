@@ -174,15 +174,18 @@ class StoryClusterer:
         self,
         state: MutableMapping[str, Any],
         window: timedelta = timedelta(days=3),
-        retention: timedelta = timedelta(days=180),
+        retention: timedelta = timedelta(days=365),
         settings: ClusterSettings | None = None,
         max_open_age: timedelta = timedelta(days=14),
+        undated_archive: timedelta = timedelta(days=180),
     ) -> None:
         self._store = StateStore(state)
         self.window = window
         self.retention = max(retention, window)  # closed stories stay in the archive so long
         self.settings = settings or ClusterSettings()
         self.max_open_age = max_open_age.total_seconds()  # older: judged as archived
+        self.undated_archive = undated_archive.total_seconds()  # closed stories an undated
+        # article is compared with: those active this recently (a dated one: the whole archive)
 
     def assign(self, article: Article, topics: list[str],
                features: Features | None = None) -> Assignment:
@@ -301,10 +304,15 @@ class StoryClusterer:
         candidates = self._candidates(side.vector, salient)
         if forced is not None and forced not in candidates:
             candidates.append(forced)
-        candidates += self._archived(side)
+        archived = self._archived(side)
+        candidates += archived
         matches = {}
         for story_id in candidates:
-            match = self._match(side, story_id, self._store.get("v:" + story_id))
+            state = self._store.get("v:" + story_id)
+            if side.event is None and story_id in archived and (
+                    side.arrival - state["la"] > self.undated_archive):
+                continue  # an undated report may be about anything since: recent ones only
+            match = self._match(side, story_id, state)
             if story_id == forced:
                 match.features["near"] = 1.0
                 match.score = max(match.score, self.settings.model.probability(match.features))

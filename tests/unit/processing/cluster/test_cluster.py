@@ -405,3 +405,26 @@ def test_a_follow_up_naming_the_events_day_joins_and_another_day_does_not() -> N
         text = follow_up.text.replace("Sunday", days)
         result = clusterer.assign(follow_up.model_copy(update={"text": text}), [])
         assert (result.story.id == first.story.id) is joins, days
+
+
+def test_a_closed_story_stays_findable_for_a_year() -> None:
+    """A sentencing months after a shooting is compared with its closed story while the
+    story is in the archive (365 days), and no longer once the archive has dropped it; an
+    undated report, which could be about anything since, only with stories active in the
+    last 180 days."""
+    sentencing = (
+        "A Harlow man was sentenced on Tuesday for the shooting outside the Anchor Tavern on "
+        "Mill Street in Harlow, which left a man, 34, in Harlow General Hospital."
+    )
+    for days, dated, found in ((300, True, True), (400, True, False), (150, False, True),
+                               (300, False, False)):
+        clusterer = StoryClusterer({}, window=timedelta(days=3))
+        first = clusterer.assign(make("t1", "Man shot outside Harlow tavern", TAVERN,
+                                      at=MONDAY), [])
+        late = make("t2", "Harlow tavern shooter sentenced", sentencing,
+                    at=MONDAY + timedelta(days=days))
+        if not dated:
+            late = late.model_copy(update={"published": None})
+        result = clusterer.assign(late, [])
+        compared = {m.story for m in result.candidates}
+        assert (first.story.id in compared) is found, (days, dated)
