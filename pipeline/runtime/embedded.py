@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import logging
 import os
@@ -38,7 +39,6 @@ from pipeline.processing.stages import Analysed, Stages
 from pipeline.processing.tag import TopicRule
 from pipeline.runtime.failures import Failed, attempt, attempt_sync
 from pipeline.runtime.reload import ConfigWatch, retarget
-from pipeline.runtime.undo import UndoLog
 from pipeline.sources.feeds import Poller
 from pipeline.sources.scheduler import FeedScheduler
 from pipeline.storage.sqlite.datadir import disk_full, disk_full_message
@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 POOL_MIN = 16  # smaller batches are cleaned inline (a live poll round is usually small)
 BATCH = 200
 DISK_FULL_MAX_PAUSE = 30.0  # seconds between tries of a batch while the disk is full
+HEAP_REVIEW = 50  # batches between collections of the whole heap (see settle_heap)
 Cleaned = tuple[str, RawArticle, "Analysed | str"]  # (id, raw, result or poison reason)
 
 _worker: Stages | None = None
@@ -78,6 +79,21 @@ def _prepare_many(items: list[tuple[RawArticle, frozenset[str]]]
         started = time.perf_counter()
         out.append((_prepare(_worker, raw, learned), time.perf_counter() - started))
     return out
+
+
+def settle_heap(batches: int) -> None:
+    """After a committed batch: collect the young garbage, then freeze what survived (mostly the
+    state caches: ~40 objects per article) so that later collections skip it. Without this
+    every full collection walks all of the state again, ~0.4 ms of CPU per article on the
+    text bench, most of it while pool results are unpickled. Every ``HEAP_REVIEW``-th batch
+    thaws and collects everything (frozen objects that became cyclic garbage since), and
+    ``close`` thaws the heap for good."""
+    if batches % HEAP_REVIEW == 0:
+        gc.unfreeze()
+        gc.collect()
+    else:
+        gc.collect(1)
+    gc.freeze()
 
 
 def _chunks(items: Iterable[RawArticle], size: int) -> Iterator[list[RawArticle]]:
@@ -117,9 +133,8 @@ class EmbeddedRuntime:
         self.settings = settings
         self.watch = ConfigWatch(settings)
         self.store = SqliteStore(settings.db_path)
-        # one article's state writes can be undone when a stage fails on it
-        self.state = (UndoLog(self.store.mapping("cluster")),
-                      UndoLog(self.store.mapping("alerts")))
+        # one article's state writes can be undone when a stage fails on it (savepoint)
+        self.state = (self.store.mapping("cluster"), self.store.mapping("alerts"))
         self.stages = self._new_stages()
         self.source_junk = SourceJunk(self.store.mapping("source_junk"))
         self.notifier = Notifier.from_settings(settings, out=out)
@@ -127,6 +142,7 @@ class EmbeddedRuntime:
         self._scheduler: FeedScheduler | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._resumed = False  # alerts left pending by a killed process are sent
+        self._batches = 0  # committed by this runtime (settle_heap)
 
     def _new_stages(self) -> Stages:
         return Stages(list(self.settings.topics), list(self.settings.rules), *self.state,
@@ -148,6 +164,7 @@ class EmbeddedRuntime:
         return True
 
     async def close(self) -> None:
+        gc.unfreeze()  # what settle_heap froze is collectable again
         if self._pool:
             self._pool.shutdown(cancel_futures=True)
         if self.poller:
@@ -168,6 +185,8 @@ class EmbeddedRuntime:
             if following is not None:
                 pending = self._start_clean(following, stats)
             stats.add(await self._commit_batch(cleaned))
+            self._batches += 1
+            settle_heap(self._batches)
             if following is None:
                 return stats
 

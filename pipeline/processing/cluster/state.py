@@ -13,7 +13,9 @@
     qb              sorted hour buckets that have stories to close / purge
     q:<bucket>      story ids whose last article fell in that hour
 
-Each write is one ``state[key] = value`` (one changelog record in a Faust table). Reads go
+Each write is one ``state[key] = value`` (one changelog record in a Faust table; the
+embedded runtime's SQLite mapping writes the ``df:``, ``ix:`` and ``b:`` keys a batch changed
+as one row, see pipeline/storage/sqlite/kv.py). Reads go
 through a cache: the clusterer is the only writer, so the cache never goes stale; a new
 clusterer over the same mapping reads everything back and continues identically.
 """

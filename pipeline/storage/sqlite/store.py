@@ -61,6 +61,10 @@ CREATE TABLE IF NOT EXISTS feed_keys (key TEXT PRIMARY KEY, article_id TEXT NOT 
 CREATE TABLE IF NOT EXISTS seen_in (article_id TEXT NOT NULL, feed_url TEXT NOT NULL,
     first_seen TEXT NOT NULL, PRIMARY KEY (article_id, feed_url)) WITHOUT ROWID;
 """
+# keys kept packed, by namespace (kv.py): the clusterer's document frequencies, feature
+# postings and MinHash buckets (see cluster/state.py): ~70 small values changed per article,
+# one row per batch instead of one each
+PACKED = {"cluster": ("df:", "ix:", "b:")}
 
 
 def _utc_iso(moment: datetime) -> str:
@@ -137,7 +141,7 @@ class SqliteStore:
 
     def mapping(self, ns: str) -> SqliteMapping:
         """Stage state whose changes commit with the articles (see kv.py)."""
-        found = SqliteMapping(self.conn, ns)
+        found = SqliteMapping(self.conn, ns, PACKED.get(ns, ()))
         self._mappings.append(found)
         return found
 
