@@ -245,32 +245,17 @@ class Bench:
 
     def stories(self, labels: dict[str, str]) -> dict[str, float]:
         """Pairwise and B-cubed F1 of the stories Elasticsearch holds for ``labels``' articles."""
-        from elasticsearch import Elasticsearch
-
         from evaluation.clustering import score
-        from pipeline.storage.elasticsearch.store import IndexNames
-        client = Elasticsearch(ELASTICSEARCH, request_timeout=60)
-        names = IndexNames(self.prefix)
+        from pipeline.storage.elasticsearch.store import ElasticsearchStore
+        store = ElasticsearchStore.connect(ELASTICSEARCH, self.prefix)
         try:
-            client.indices.refresh(index=f"{names.articles},{names.stories}")
-            found = {hit["_id"]: hit["_source"]["story_id"] for hit in client.search(
-                index=names.articles, size=10_000, source_includes=["story_id"],
-                query={"ids": {"values": list(labels)}})["hits"]["hits"]}
-            merged = {hit["_id"]: hit["_source"]["merged_into"] for hit in client.search(
-                index=names.stories, size=10_000, source_includes=["merged_into"],
-                query={"exists": {"field": "merged_into"}})["hits"]["hits"]}
+            store.refresh()
+            found = store.story_ids()
         finally:
-            client.close()
-
-        def survivor(story: str) -> str:  # an article indexed before its story was merged
-            for _ in range(64):
-                if story not in merged:
-                    break
-                story = merged[story]
-            return story
+            store.close()
 
         ids = sorted(labels)
-        scores = score([survivor(found.get(i, f"missing:{i}")) for i in ids],
+        scores = score([found.get(i, f"missing:{i}") for i in ids],
                        [labels[i] for i in ids])
         return {"f1": scores.f1, "bcubed_f1": scores.bcubed_f1}
 

@@ -176,3 +176,6 @@ def test_story_merge_repoints_articles(es_url: str, es_names: IndexNames,
     article = next(a for a in store.export() if a.id == extra.article.id)
     assert article.story_id == grown.id
     assert {h.id for h in store.search(f"story:{extra.story.id}", limit=100)} == set()
+    stories = store.story_ids()  # every article's story now, merges followed
+    assert stories[extra.article.id] == grown.id and extra.story.id not in stories.values()
+    assert set(stories) == {a.id for a in store.export()}

@@ -12,12 +12,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from elasticsearch import Elasticsearch
 
 from evaluation.clustering import score
 from pipeline.models import RawArticle
 from pipeline.runtime.embedded import raw_id
-from pipeline.storage.elasticsearch.store import IndexNames
 from tests.fixtures.corpus import corpus
 from tests.integration.conftest import StreamEnv
 
@@ -35,25 +33,8 @@ def stories(tmp: Path, partitions: int, raws: list[RawArticle]) -> dict[str, str
         store = env.store()
         env.wait_for(f"{len(raws)} articles indexed ({partitions} partitions)",
                      lambda: env.indexed(store) == len(raws), timeout=300)
-        names = IndexNames(env.prefix)
-        client = Elasticsearch(env.elasticsearch)
-        try:
-            client.indices.refresh(index=f"{names.articles},{names.stories}")
-            hits = client.search(index=names.articles, size=10_000,
-                                 source_includes=["story_id"],
-                                 query={"match_all": {}})["hits"]["hits"]
-            merged = {hit["_id"]: hit["_source"]["merged_into"] for hit in client.search(
-                index=names.stories, size=10_000, source_includes=["merged_into"],
-                query={"exists": {"field": "merged_into"}})["hits"]["hits"]}
-        finally:
-            client.close()
-
-        def survivor(story: str) -> str:  # an article indexed before its story was merged
-            while story in merged:
-                story = merged[story]
-            return story
-
-        return {hit["_id"]: survivor(hit["_source"]["story_id"]) for hit in hits}
+        store.refresh()
+        return store.story_ids()
     finally:
         env.close()
 

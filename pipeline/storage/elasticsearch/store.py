@@ -219,6 +219,22 @@ class ElasticsearchStore:
             story_id = source[MERGED_INTO]
         return None
 
+    def story_ids(self) -> dict[str, str]:
+        """Every article's story now: the one it was indexed with, or the story that one
+        was merged into (an article indexed before its story's merge keeps the old id)."""
+        merged = {h["_id"]: h["_source"][MERGED_INTO] for h in self._scan(self.names.stories)
+                  if MERGED_INTO in h["_source"]}
+
+        def survivor(story: str) -> str:
+            for _hop in range(16):
+                if story not in merged:
+                    break
+                story = merged[story]
+            return story
+
+        return {h["_id"]: survivor(h["_source"]["story_id"])
+                for h in self._scan(self.names.articles)}
+
     def article(self, article_id: str) -> EnrichedArticle | None:
         try:
             source = self.client.get(index=self.names.articles, id=article_id)["_source"]
