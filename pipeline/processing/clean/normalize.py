@@ -47,6 +47,15 @@ def normalize_text(text: str) -> list[str]:
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+# ASCII letters and digits lower-cased, every other ASCII character a space: for ASCII text
+# ``squash`` is its words after this table, joined by single spaces (twice as fast).
+_ASCII_SQUASH = str.maketrans(
+    {i: (chr(i).lower() if chr(i).isalnum() else " ") for i in range(128)}
+)
+
+
 def squash(text: str) -> str:
     """A comparison key: case-folded words only (for duplicates and title repeats)."""
+    if text.isascii():
+        return " ".join(text.translate(_ASCII_SQUASH).split())
     return _NON_WORD.sub(" ", text.casefold()).strip()
