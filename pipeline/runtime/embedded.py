@@ -38,6 +38,7 @@ from pipeline.processing.clean.source_junk import SourceJunk, junk_source
 from pipeline.processing.stages import Analysed, Stages
 from pipeline.processing.tag import TopicRule
 from pipeline.runtime.failures import Failed, attempt, attempt_sync
+from pipeline.runtime.heap import settle_heap
 from pipeline.runtime.reload import ConfigWatch, retarget
 from pipeline.sources.feeds import Poller
 from pipeline.sources.scheduler import FeedScheduler
@@ -48,7 +49,6 @@ logger = logging.getLogger(__name__)
 POOL_MIN = 16  # smaller batches are cleaned inline (a live poll round is usually small)
 BATCH = 200
 DISK_FULL_MAX_PAUSE = 30.0  # seconds between tries of a batch while the disk is full
-HEAP_REVIEW = 50  # batches between collections of the whole heap (see settle_heap)
 Cleaned = tuple[str, RawArticle, "Analysed | str"]  # (id, raw, result or poison reason)
 
 _worker: Stages | None = None
@@ -79,21 +79,6 @@ def _prepare_many(items: list[tuple[RawArticle, frozenset[str]]]
         started = time.perf_counter()
         out.append((_prepare(_worker, raw, learned), time.perf_counter() - started))
     return out
-
-
-def settle_heap(batches: int) -> None:
-    """After a committed batch: collect the young garbage, then freeze what survived (mostly the
-    state caches: ~40 objects per article) so that later collections skip it. Without this
-    every full collection walks all of the state again, ~0.4 ms of CPU per article on the
-    text bench, most of it while pool results are unpickled. Every ``HEAP_REVIEW``-th batch
-    thaws and collects everything (frozen objects that became cyclic garbage since), and
-    ``close`` thaws the heap for good."""
-    if batches % HEAP_REVIEW == 0:
-        gc.unfreeze()
-        gc.collect()
-    else:
-        gc.collect(1)
-    gc.freeze()
 
 
 def _chunks(items: Iterable[RawArticle], size: int) -> Iterator[list[RawArticle]]:

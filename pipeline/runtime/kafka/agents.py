@@ -40,6 +40,7 @@ from pipeline.models import AlertEvent, DeadLetter
 from pipeline.notify.notifier import Notifier
 from pipeline.processing.stages import Enriched, Stages
 from pipeline.runtime.failures import Failed, attempt
+from pipeline.runtime.heap import settle_heap
 from pipeline.runtime.kafka.changelog import BulkTable, ChangelogWriter
 from pipeline.runtime.kafka.codec import Undecodable
 from pipeline.runtime.kafka.faust_compat import tables
@@ -361,6 +362,7 @@ class StoryBatch:
         self._recovered = False
         self.app = app
         self.lock = asyncio.Lock()  # one batch or one digest pass at a time
+        self.batches = 0  # processed (``settle_heap``)
         self._state_tp = TP(cluster.topic_name, 0)
         app.on_partitions_revoked.connect(self._forget)  # type: ignore[arg-type]
 
@@ -408,6 +410,8 @@ class StoryBatch:
         async with self.lock:
             self._reload()
             await self._process(events)
+            self.batches += 1
+            settle_heap(self.batches)  # the story state out of the collector's walks
 
     async def _process(self, events: list[EventT]) -> None:
         done: list[tuple[int, Enriched]] = []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.runtime.embedded import HEAP_REVIEW, settle_heap
+from pipeline.runtime.heap import HEAP_REVIEW, settle_heap
 from tests.unit.runtime.test_embedded import runtime, seed_raws
 
 
