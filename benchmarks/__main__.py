@@ -168,6 +168,9 @@ def main() -> None:
     print(f"|{'-' * 46}|{'-' * 9}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 10}|-------|")
     for name, r in rows:
         other = ", ".join(f"{k} {v:.3g}" for k, v in r.items() if k not in main_keys)
+        if "done" not in r:  # a row of ratios between other rows (no run of its own)
+            print(f"| {name:44} | {'':>7} | {'':>8} | {'':>8} | {'':>8} | {'':>8} | {other} |")
+            continue
         print(f"| {name:44} | {int(r['done']):>7} | {r['seconds']:>8.2f} | {r['rate']:>8.1f} "
               f"| {r.get('peak_mb', 0):>8.0f} | {r.get('peak_worker_mb', 0):>8.0f} | {other} |")
 
