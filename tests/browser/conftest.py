@@ -57,16 +57,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def site_config(tmp: Path) -> Path:
+    """``tmp/config``: the shipped topics and alert rules, no feeds."""
+    config = tmp / "config"
+    config.mkdir()
+    for name in ("topics.yaml", "alerts.yaml"):
+        shutil.copy(REPO / "config" / name, config / name)
+    (config / "feeds.yaml").write_text(yaml.safe_dump({"feeds": []}))
+    return config
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory, seeds: dict[str, str]) -> Iterator[str]:
     """A real `newswire web` on a free port over a data dir where the seeds (and one
     article carrying script payloads) were ingested; its base URL."""
     tmp = tmp_path_factory.mktemp("web")
-    config, data = tmp / "config", tmp / "data"
-    config.mkdir()
-    for name in ("topics.yaml", "alerts.yaml"):
-        shutil.copy(REPO / "config" / name, config / name)
-    (config / "feeds.yaml").write_text(yaml.safe_dump({"feeds": []}))
+    config, data = site_config(tmp), tmp / "data"
     archive = tmp / "seeds.jsonl"
     with archive.open("w") as fh:
         for i, key in enumerate(KEYS):

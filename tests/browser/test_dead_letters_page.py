@@ -4,15 +4,13 @@ consent page carrying a script payload, filtered by stage; the payload renders i
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.browser.conftest import EVIL_TITLE, serve
+from tests.browser.conftest import EVIL_TITLE, serve, site_config
 from tests.conftest import REPO, newswire
 
 pytestmark = pytest.mark.browser
@@ -22,11 +20,7 @@ CONSENT = (REPO / "tests" / "fixtures" / "clean_consent.html").read_text()
 @pytest.fixture(scope="module")
 def dead_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("dead")
-    config, data = tmp / "config", tmp / "data"
-    config.mkdir()
-    for name in ("topics.yaml", "alerts.yaml"):
-        shutil.copy(REPO / "config" / name, config / name)
-    (config / "feeds.yaml").write_text(yaml.safe_dump({"feeds": []}))
+    config, data = site_config(tmp), tmp / "data"
     archive = tmp / "bad.jsonl"
     archive.write_text(json.dumps({"url": "https://consent.example/x", "html": CONSENT,
                                    "title": EVIL_TITLE, "source": "Consent Outlet"})
