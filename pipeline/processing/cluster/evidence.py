@@ -31,6 +31,7 @@ from pipeline.processing.cluster.features import (
     _WEEKDAYS,
     _dates,
     _name_term,
+    title_case,
 )
 
 KINDS = ("who", "where", "when", "count", "measure", "age")
@@ -208,10 +209,8 @@ def extract_evidence(title: str, lead: str, published: date | None,
     matches = list(_NAME_RUN.finditer(head))
     head_runs = [m.group() for m in matches]
     places = _places(head, head_runs)
-    words = title.split()
-    title_case = sum(w[:1].isupper() for w in words) > 0.6 * len(words) > 2
     lead_runs = head_runs
-    if title_case:  # the runs of the lead alone: those of the head after the title, unless
+    if title_case(title):  # the runs of the lead alone: those of the head after the title, unless
         # one runs on from the title into the lead
         end = len(title)
         lead_runs = ([m.group() for m in matches if m.start() > end]

@@ -169,9 +169,19 @@ def _runs(run: str) -> list[list[str]]:
     return out
 
 
+def title_case(title: str) -> bool:
+    """Whether a headline capitalises most of its words ("Teen Dies After Shooting"), so
+    that its capitals do not mark names."""
+    words = title.split()
+    return sum(w[:1].isupper() for w in words) > 0.6 * len(words) > 2
+
+
 def _title_names(title: str, body_names: Mapping[str, int]) -> list[str]:
-    """The names in a headline; its first word too when the body names it (not just opens)."""
+    """The names in a headline; its first word too when the body names it (not just opens).
+    In a title-case headline only what the body names too."""
     names = set(_names(title))
+    if title_case(title):
+        names &= body_names.keys()
     match = _NAME_RUN.match(title)
     if match:
         stem = _name_term(match.group().split()[0])

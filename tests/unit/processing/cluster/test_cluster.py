@@ -428,3 +428,29 @@ def test_a_closed_story_stays_findable_for_a_year() -> None:
         result = clusterer.assign(late, [])
         compared = {m.story for m in result.candidates}
         assert (first.story.id in compared) is found, (days, dated)
+
+
+def test_a_title_case_headline_names_only_what_the_body_names() -> None:
+    """In "Berlin Teen Dies After Pellet Gun Shooting" every word is capitalised: only the
+    words the body names too (Berlin) are the headline's names, so a follow-up in title
+    case does not look like a report about other people."""
+    body = "A teenager shot with a pellet gun in Berlin on Sunday has died, police said."
+    title_case = extract(make("c1", "Berlin Teen Dies After Pellet Gun Shooting", body))
+    assert [f for f in title_case.title_names if f.startswith("e:")] == ["e:berlin"]
+    sentence_case = extract(make("c2", "Berlin teen dies after Mike Dunn shot him", body))
+    assert {"e:berlin", "e:mike", "e:dunn"} <= set(sentence_case.title_names)
+
+
+def test_an_archived_story_keeps_the_names_it_is_found_under() -> None:
+    """A closed story is found under up to 24 names (headline names, who, where) and keeps
+    8 values of each kind of evidence, as while it was open."""
+    from pipeline.processing.cluster.stories import archive_names, archive_summary
+
+    evidence = {"who": [f"e:p{i}" for i in range(8)], "where": [f"e:w{i}" for i in range(8)],
+                "count": [f"k:{i}" for i in range(8)]}
+    vector = {"c": {"shot": 1.0}, "h": {"shot": 1.0}, "tn": [f"e:t{i}" for i in range(10)],
+              "ev": evidence, "f": None, "l": None, "fa": 0.0, "la": 0.0}
+    summary = archive_summary(vector)
+    assert summary["ev"] == evidence
+    names = archive_names(summary)
+    assert len(names) == 24 and {"e:p7", "e:w5"} <= set(names)
