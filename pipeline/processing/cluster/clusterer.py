@@ -11,9 +11,11 @@ IDF comes from the stream, so sentences every outlet repeats (templates, boilerp
 Two stories of the same kind (two earthquakes) share vocabulary but not names: when both
 sides name places or people and share few of them, the score is cut (``_name_factor``); so
 when both headlines give ages ("girl, 5" and "2-year-old") and neither side mentions the
-other's. Reports of one event name the day it happened ("Sunday", "Dec. 11"): when both sides
-name days and none in common the score is cut (``day_penalty``); when they share one, the
-time discount does not apply (a follow-up days later about the same day's event).
+other's. Reports of one event name the day it happened ("Sunday", "Dec. 11"): a day in
+common is evidence for, none in common against; and against an archived story the score is
+cut (``day_penalty``) unless the report restates a specific of the event (the victims' ages,
+the magnitude): a charge weeks later names the day of the charge, a new event in
+the same town names only its own.
 Merging two existing stories needs more than one article close to both: the two stories'
 centroids must be alike and agree on names as well, so stories do not chain.
 
@@ -67,6 +69,7 @@ IDENTITIES = ("e:", "a:")  # headline features that must not conflict: names, ag
 NAME = "e:"
 CONFLICTS = ("where_conflict", "day_conflict", "count_conflict", "measure_conflict",
              "magnitude_conflict", "age_conflict")  # kinds of event evidence that can disagree
+SPECIFICS = ("age_agree", "magnitude_agree")  # what a late report restates (not counts: "2")
 
 
 
@@ -143,7 +146,8 @@ class ClusterSettings:
 
     model: Model = field(default_factory=Model.load)
     name_penalty: float = 0.1  # score factor when the headlines' names or ages conflict
-    day_penalty: float = 0.25  # score factor when an archived story names another day
+    day_penalty: float = 0.25  # score factor when an archived story names another day and
+    # no specific of the event (``SPECIFICS``) agrees
     agreeing_threshold: float = 0.25  # join threshold when no evidence conflicts
     conflict_penalty: float = 0.5  # score factor per conflicting kind of evidence beyond one
     story_merge: float = 0.3  # two stories an article merges must be this alike themselves
@@ -159,7 +163,8 @@ class ClusterSettings:
         score = self.model.probability(x)
         if x.get("headline_conflict"):  # headlines name other places, people or ages
             score *= self.name_penalty
-        if x.get("day_conflict") and x.get("archived"):  # an old story, another day named
+        if x.get("day_conflict") and x.get("archived") and not any(
+                x.get(kind) for kind in SPECIFICS):  # an old story, another day, nothing else
             score *= self.day_penalty
         conflicting = sum(1 for kind in CONFLICTS if x.get(kind))
         if conflicting > 1:  # one conflict may be a revised figure; several, another event

@@ -14,7 +14,7 @@ import pytest
 
 from evaluation.paths import seeds_dir
 from pipeline.models import Article
-from pipeline.processing.cluster.clusterer import Assignment, StoryClusterer
+from pipeline.processing.cluster.clusterer import Assignment, ClusterSettings, StoryClusterer
 from pipeline.processing.cluster.features import extract, headline
 from pipeline.processing.cluster.similarity import IDF_RATIO_CAP, idf
 from pipeline.processing.cluster.state import StateStore
@@ -454,3 +454,18 @@ def test_an_archived_story_keeps_the_names_it_is_found_under() -> None:
     assert summary["ev"] == evidence
     names = archive_names(summary)
     assert len(names) == 24 and {"e:p7", "e:w5"} <= set(names)
+
+
+def test_an_archived_story_naming_another_day_needs_a_specific_in_common() -> None:
+    """Against an archived story, another day named cuts the score unless the report
+    restates a specific of the event (an age, a magnitude; not a count, "2" agrees by
+    chance): a sentencing weeks later names the sentencing's day and the victim's age."""
+    settings = ClusterSettings()
+    x = {"body": 0.5, "title": 0.4, "where_shared": 0.67, "day_conflict": 1.0,
+         "archived": 1.0, "gap": 3.0}
+    cut = settings.day_penalty
+    assert settings.score(x) == pytest.approx(settings.model.probability(x) * cut)
+    for extra, factor in (({"age_agree": 1.0}, 1.0), ({"magnitude_agree": 1.0}, 1.0),
+                          ({"count_agree": 1.0}, cut), ({"archived": 0.0}, 1.0)):
+        y = {**x, **extra}
+        assert settings.score(y) == pytest.approx(settings.model.probability(y) * factor), extra
