@@ -159,6 +159,18 @@ def page(browser: Any) -> Iterator[Any]:
         context.close()
 
 
+def record_dialogs(page: Any) -> list[str]:
+    """Dismiss every alert/confirm the page opens and keep its message (none expected)."""
+    dialogs: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    return dialogs
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

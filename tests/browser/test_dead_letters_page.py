@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import EVIL_TITLE, serve, site_config
+from tests.browser.conftest import EVIL_TITLE, record_dialogs, serve, site_config
 from tests.conftest import REPO, newswire
 
 pytestmark = pytest.mark.browser
@@ -31,8 +31,7 @@ def dead_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_the_dead_letters_page(dead_site: str, page: Any, artifacts: Path) -> None:
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    dialogs = record_dialogs(page)
     page.goto(dead_site + "/")
     page.click("nav >> text=Dead letters")
     page.wait_for_selector("#dead-letters")

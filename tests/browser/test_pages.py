@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import EVIL_TITLE
+from tests.browser.conftest import EVIL_TITLE, record_dialogs
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +38,7 @@ def test_search_the_seeds_and_open_their_story(site: str, page: Any,
 
 
 def test_script_payloads_render_inert(site: str, page: Any, artifacts: Path) -> None:
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    dialogs = record_dialogs(page)
     page.goto(site + "/?q=festival")
     page.wait_for_selector(".story")
     assert page.evaluate("document.documentElement.dataset.js") == "on", "our script runs"
