@@ -8,6 +8,10 @@ a line that is not valid UTF-8 is read as Windows-1252 (the superset of Latin-1 
 spreadsheet and CMS exports write) and ``on_recoded`` is told its number, so the user
 sees which lines were guessed, never a silent U+FFFD. A bad line is reported with its
 line number and why, and skipped; the rest goes through.
+
+An archive is a replay of history: each line arrives in the stream at its published time
+(``ReplayClock``), not at the moment ``ingest`` read it, so story windows open and close as
+they did when the reports came out; an undated line arrives with the newest date before it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 
@@ -68,10 +73,29 @@ def _binary(stream: BinaryIO) -> IO[bytes]:
     return cast(IO[bytes], buffered)
 
 
+class ReplayClock:
+    """Stream times of an archive replay (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.clock: datetime | None = None
+
+    def stamp(self, raw: RawArticle) -> RawArticle:
+        """``raw`` fetched at its published time (if earlier than now), or an undated one
+        at the newest published time so far (now if none yet)."""
+        when = raw.published if raw.published is not None and raw.published < raw.fetched \
+            else None
+        if when is not None:
+            self.clock = max(self.clock or when, when)
+        else:
+            when = self.clock if raw.published is None else None
+        return raw if when is None else raw.model_copy(update={"fetched": when})
+
+
 def read_archive(source: Path | BinaryIO,
                  on_recoded: Callable[[int, str], None] | None = None,
                  ) -> Iterator[tuple[int, RawArticle | BadLine]]:
     """Each non-blank line of the archive (a path or an open binary stream, e.g. stdin)."""
+    replay = ReplayClock()
     with ExitStack() as stack:
         raw = stack.enter_context(source.open("rb")) if isinstance(source, Path) else source
         fh = _binary(raw)
@@ -83,7 +107,8 @@ def read_archive(source: Path | BinaryIO,
                 continue
             if encoding is not None and on_recoded is not None:
                 on_recoded(lineno, encoding)
-            yield lineno, parse_line(lineno, line)
+            parsed = parse_line(lineno, line)
+            yield lineno, parsed if isinstance(parsed, BadLine) else replay.stamp(parsed)
 
 
 def parse_line(lineno: int, line: str) -> RawArticle | BadLine:

@@ -16,6 +16,7 @@ import pytest
 from evaluation.clustering import score
 from pipeline.models import RawArticle
 from pipeline.runtime.embedded import raw_id
+from pipeline.sources.archive import ReplayClock
 from tests.fixtures.corpus import corpus
 from tests.integration.conftest import StreamEnv
 
@@ -42,7 +43,8 @@ def stories(tmp: Path, partitions: int, raws: list[RawArticle]) -> dict[str, str
 def test_stories_score_the_same_with_one_and_four_partitions(
         tmp_path: Path, kafka_url: str, es_url: str) -> None:
     records = corpus(n_events=120, seed=11)
-    raws = [RawArticle.model_validate({k: v for k, v in r.items() if k != "event"})
+    replay = ReplayClock()  # stream times as ``newswire ingest`` gives an archive's lines
+    raws = [replay.stamp(RawArticle.model_validate({k: v for k, v in r.items() if k != "event"}))
             for r in records]
     gold = {raw_id(raw): r["event"] for raw, r in zip(raws, records, strict=True)}
     (tmp_path / "one").mkdir()

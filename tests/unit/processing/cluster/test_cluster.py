@@ -469,3 +469,4 @@ def test_an_archived_story_naming_another_day_needs_a_specific_in_common() -> No
                           ({"count_agree": 1.0}, cut), ({"archived": 0.0}, 1.0)):
         y = {**x, **extra}
         assert settings.score(y) == pytest.approx(settings.model.probability(y) * factor), extra
+
