@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from evaluation.clustering import order, score, stream, synthetic_rows
 from evaluation.clustering import articles as live_articles
+from evaluation.clustering import order, score, stream, synthetic_rows
 from pipeline.models import Article, RawArticle
 from pipeline.processing.clean.cleaner import Cleaner
 from pipeline.sources.archive import BadLine, ReplayClock, read_archive
