@@ -16,9 +16,9 @@ QUAKES = [
     ("q2", "Valdora quake: three injured as magnitude 5.1 tremor hits",
      "Three people were injured when a magnitude 5.1 earthquake hit Valdora on Monday. Power "
      "was cut to 400 homes in Valdora, officials said.", "2024-03-04T11:00:00Z"),
-    ("q3", "Magnitude 6.3 earthquake strikes Marenza",
-     "A magnitude 6.3 earthquake struck Marenza on Friday, officials said. Twelve people were "
-     "injured in Marenza and power was cut to 900 homes.", "2024-03-08T09:00:00Z"),
+    ("q3", "Magnitude 6.3 earthquake strikes Marenza",  # two days later: in the window
+     "A magnitude 6.3 earthquake struck Marenza on Wednesday, officials said. Twelve people "
+     "were injured in Marenza and power was cut to 900 homes.", "2024-03-06T09:00:00Z"),
 ]
 
 
