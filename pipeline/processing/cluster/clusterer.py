@@ -349,8 +349,11 @@ class StoryClusterer:
             x["title_novel"] = sum(1 for f in names if f not in centroid
                                    and f not in story_names) / len(names)
         x["gap"] = math.log1p(gap_days(side.event, state["f"], state["l"]))
-        if state.get("closed") or side.arrival - state["fa"] > self.max_open_age:
-            x["archived"] = 1.0  # closed, or open too long: judged as an archived story
+        closed = state.get("closed") and side.arrival > state["la"] + self.window.total_seconds()
+        if closed or side.arrival - state["fa"] > self.max_open_age:
+            x["archived"] = 1.0  # closed before this report's time, or open too long
+        # (a report that arrives late, after the story closed, is judged as if it were open:
+        # partitions of a backfill reach the story agent out of order)
         score = self.settings.score(x)
         return Match(story_id, score, shared, conflicts, x)
 

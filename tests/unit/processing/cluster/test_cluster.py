@@ -470,3 +470,23 @@ def test_an_archived_story_naming_another_day_needs_a_specific_in_common() -> No
         y = {**x, **extra}
         assert settings.score(y) == pytest.approx(settings.model.probability(y) * factor), extra
 
+
+
+def test_a_late_report_is_judged_as_if_its_story_were_still_open() -> None:
+    """Partitions of a backfill reach the story agent out of order: a report of Monday that
+    arrives after later news closed Monday's story is compared with it as an open story,
+    not as an archived one."""
+    clusterer = StoryClusterer({}, window=timedelta(days=3))
+    first = clusterer.assign(make("t1", "Man shot outside Harlow tavern", TAVERN, at=MONDAY), [])
+    clusterer.assign(make("o1", "Valdora council passes budget", "The Valdora council passed "
+                          "its budget on Thursday after a long debate.",
+                          at=MONDAY + timedelta(days=10)), [])
+    late = make("t2", "Harlow tavern shooting: man, 34, in hospital",
+                "A man, 34, was shot outside the Anchor Tavern on Mill Street in Harlow on "
+                "Sunday night and taken to Harlow General Hospital, police said.",
+                at=MONDAY + timedelta(hours=2))
+    result = clusterer.assign(late, [])
+    compared = {m.story: m for m in result.candidates}
+    assert first.story.id in compared
+    assert not compared[first.story.id].features.get("archived")
+    assert result.story.id == first.story.id
