@@ -82,12 +82,13 @@ class ReplayClock:
     def stamp(self, raw: RawArticle) -> RawArticle:
         """``raw`` fetched at its published time (if earlier than now), or an undated one
         at the newest published time so far (now if none yet)."""
-        when = raw.published if raw.published is not None and raw.published < raw.fetched \
-            else None
-        if when is not None:
-            self.clock = max(self.clock or when, when)
+        if raw.published is None:
+            when = self.clock
+        elif raw.published < raw.fetched:
+            self.clock = max(self.clock or raw.published, raw.published)
+            when = raw.published
         else:
-            when = self.clock if raw.published is None else None
+            when = None  # dated in the future (a bad date): fetched now
         return raw if when is None else raw.model_copy(update={"fetched": when})
 
 

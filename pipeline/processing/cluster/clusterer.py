@@ -186,6 +186,7 @@ class StoryClusterer:
     ) -> None:
         self._store = StateStore(state)
         self.window = window
+        self._window = window.total_seconds()
         self.retention = max(retention, window)  # closed stories stay in the archive so long
         self.settings = settings or ClusterSettings()
         self.max_open_age = max_open_age.total_seconds()  # older: judged as archived
@@ -264,7 +265,7 @@ class StoryClusterer:
         meta = self._store.meta()
         if meta["clock"] is None or ts > meta["clock"]:
             meta["clock"] = ts
-            window = self.window.total_seconds()
+            window = self._window
             if meta["closed"] is None or stories.bucket(ts - window) - 1 > meta["closed"]:
                 stories.sweep(self._store, meta, ts, window, self.retention.total_seconds())
             day = int(ts // 86400)
@@ -349,7 +350,7 @@ class StoryClusterer:
             x["title_novel"] = sum(1 for f in names if f not in centroid
                                    and f not in story_names) / len(names)
         x["gap"] = math.log1p(gap_days(side.event, state["f"], state["l"]))
-        closed = state.get("closed") and side.arrival > state["la"] + self.window.total_seconds()
+        closed = state.get("closed") and side.arrival > state["la"] + self._window
         if closed or side.arrival - state["fa"] > self.max_open_age:
             x["archived"] = 1.0  # closed before this report's time, or open too long
         # (a report that arrives late, after the story closed, is judged as if it were open:
