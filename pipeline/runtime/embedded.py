@@ -50,6 +50,7 @@ POOL_MIN = 16  # smaller batches are cleaned inline (a live poll round is usuall
 BATCH = 200
 DISK_FULL_MAX_PAUSE = 30.0  # seconds between tries of a batch while the disk is full
 Cleaned = tuple[str, RawArticle, "Analysed | str"]  # (id, raw, result or poison reason)
+Timed = list[tuple["Analysed | str", float]]  # a pool chunk: each result, seconds taken
 
 _worker: Stages | None = None
 
@@ -69,8 +70,7 @@ def _prepare(stages: Stages, raw: RawArticle,
         return str(exc)
 
 
-def _prepare_many(items: list[tuple[RawArticle, frozenset[str]]]
-                  ) -> list[tuple[Analysed | str, float]]:
+def _prepare_many(items: list[tuple[RawArticle, frozenset[str]]]) -> Timed:
     """Process-pool entry: the stateless stages for a slice of a batch (each raw with the
     junk learned for its source), each result with the seconds it took."""
     assert _worker is not None, "worker not initialised"
@@ -177,6 +177,9 @@ class EmbeddedRuntime:
 
     def _start_clean(self, raws: list[RawArticle],
                      stats: Stats) -> asyncio.Future[list[Cleaned]]:
+        """Start cleaning a batch. A larger one is handed to the process pool here, before
+        the caller commits the batch before it: a task would only reach the pool once that
+        commit (CPU-bound, it never gives the event loop back) had ended."""
         fresh: dict[str, RawArticle] = {}
         for raw in raws:
             rid = raw_id(raw)
@@ -184,7 +187,8 @@ class EmbeddedRuntime:
                 stats.skipped += 1
             else:
                 fresh[rid] = raw
-        return asyncio.ensure_future(self._clean_all(list(fresh.items())))
+        items = list(fresh.items())
+        return asyncio.ensure_future(self._clean_all(items, self._submit(items)))
 
     async def _commit_batch(self, cleaned: list[Cleaned]) -> Stats:
         """Commit (and deliver) a batch; while the disk is full (SQLITE_FULL) the batch is
@@ -288,22 +292,30 @@ class EmbeddedRuntime:
         stats.dead += 1
         metrics.error(stage, error)
 
-    async def _clean_all(self, items: list[tuple[str, RawArticle]]) -> list[Cleaned]:
-        """The stateless stages; in the process pool (both cores) for larger batches."""
+    def _submit(self, items: list[tuple[str, RawArticle]]) -> list[asyncio.Future[Timed]] | None:
+        """A larger batch in chunks on the process pool (both cores), submitted now; None for
+        a smaller one, cleaned in the event loop."""
+        if len(items) < POOL_MIN or (os.cpu_count() or 1) < 2:
+            return None
         raws = [(raw, self.source_junk.known(junk_source(raw))) for _, raw in items]
-        if len(items) >= POOL_MIN and (os.cpu_count() or 1) > 1:
-            workers = os.cpu_count() or 1
-            self._pool = self._pool or ProcessPoolExecutor(
-                max_workers=workers, initializer=_init_worker,
-                initargs=(list(self.settings.topics),))
-            loop = asyncio.get_running_loop()
-            size = max(1, len(raws) // (2 * workers))
-            futures = [loop.run_in_executor(self._pool, _prepare_many, raws[i:i + size])
-                       for i in range(0, len(raws), size)]
-            timed = [r for chunk in await asyncio.gather(*futures) for r in chunk]
+        workers = os.cpu_count() or 1
+        self._pool = self._pool or ProcessPoolExecutor(
+            max_workers=workers, initializer=_init_worker,
+            initargs=(list(self.settings.topics),))
+        loop = asyncio.get_running_loop()
+        size = max(1, len(raws) // (2 * workers))
+        return [loop.run_in_executor(self._pool, _prepare_many, raws[i:i + size])
+                for i in range(0, len(raws), size)]
+
+    async def _clean_all(self, items: list[tuple[str, RawArticle]],
+                         chunks: list[asyncio.Future[Timed]] | None) -> list[Cleaned]:
+        """The stateless stages' results: the pool's ``chunks``, or cleaned here."""
+        if chunks is not None:
+            timed = [r for chunk in await asyncio.gather(*chunks) for r in chunk]
         else:
             timed = []
-            for raw, learned in raws:
+            for raw, learned in [(raw, self.source_junk.known(junk_source(raw)))
+                                 for _, raw in items]:
                 started = time.perf_counter()
                 timed.append((await self._prepare(raw, learned), time.perf_counter() - started))
         for _, seconds in timed:

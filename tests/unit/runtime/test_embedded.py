@@ -4,8 +4,11 @@ dead-letters that article (its state writes undone); the others are indexed."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -15,10 +18,12 @@ from pipeline.errors import SinkUnavailable
 from pipeline.models import RawArticle
 from pipeline.processing.stages import Enriched, Stages
 from pipeline.runtime import embedded
-from pipeline.runtime.embedded import POOL_MIN, EmbeddedRuntime, raw_id
+from pipeline.runtime.embedded import POOL_MIN, Cleaned, EmbeddedRuntime, Stats, raw_id
 from tests.conftest import REPO
 from tests.integration.corpus import articles
 from tests.unit.runtime.faults import failing_on
+
+T = TypeVar("T")
 
 
 def runtime(tmp: Path) -> EmbeddedRuntime:
@@ -135,3 +140,37 @@ async def test_each_stage_reports_its_time_per_article(seeds: dict[str, str],
     grew = {stage: after.get(stage, 0) - before.get(stage, 0) for stage in after}
     assert grew["prepare"] == len(seeds) and grew["assign"] == stats.processed == len(seeds)
     assert grew["commit"] >= 1
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the process pool needs two cores")
+async def test_the_pool_cleans_the_next_batch_while_a_batch_is_committed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both cores work: batch N+1 is in the pool before batch N's commit (which holds the
+    event loop) starts, not once it has ended."""
+    raws = articles(n_stories=12)[:3 * POOL_MIN]  # three batches, each for the pool
+    monkeypatch.setattr(embedded, "BATCH", POOL_MIN)
+    batch_of = {str(raw.url): i // POOL_MIN for i, raw in enumerate(raws)}
+    assert len(raws) == len(batch_of) == 3 * POOL_MIN
+    submitted: set[int] = set()  # batches with work in the pool
+
+    class Recording(ProcessPoolExecutor):
+        def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+            submitted.update(batch_of[str(raw.url)] for raw, _ in args[0])
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(embedded, "ProcessPoolExecutor", Recording)
+    rt = runtime(tmp_path)
+    in_pool_at_commit: list[set[int]] = []
+    commit = rt._commit_batch
+
+    async def recording(cleaned: list[Cleaned]) -> Stats:
+        in_pool_at_commit.append(set(submitted))
+        return await commit(cleaned)
+
+    monkeypatch.setattr(rt, "_commit_batch", recording)
+    try:
+        stats = await rt.process(raws)
+    finally:
+        await rt.close()
+    assert stats.processed == len(raws)
+    assert [max(seen) for seen in in_pool_at_commit] == [1, 2, 2]  # the old way: 0, 1, 2
