@@ -159,7 +159,8 @@ class EmbeddedRuntime:
 
     # -- processing ----------------------------------------------------------------------
     async def process(self, raws: Iterable[RawArticle]) -> Stats:
-        """Clean batch N+1 in the process pool while batch N is enriched and committed."""
+        """Clean batch N+1 in the process pool while batch N is enriched and committed
+        (so a source's junk learned from batch N applies from batch N+2)."""
         await self.deliver_pending()
         stats = Stats()
         batches = _chunks(raws, BATCH)
