@@ -25,12 +25,12 @@ SENTENCE = "The harbour of Kalomiru opened a new pier for ferries and fishing bo
 
 
 def compressible() -> str:
-    """About 1.6 MB of prose: over the limit as JSON, far under it gzip-compressed."""
+    """About 1.6 MB of prose: over the limit as JSON, far under it compressed."""
     return SENTENCE * (1_600_000 // len(SENTENCE))
 
 
 def incompressible() -> str:
-    """About 2.4 MB of random words: over the limit even gzip-compressed."""
+    """About 2.4 MB of random words: over the limit even compressed."""
     rng = random.Random(16)
     alphabet = string.ascii_letters + string.digits
     words = ("".join(rng.choices(alphabet, k=8)) for _ in range(270_000))

@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 class RawProducer:
     """Sends RawArticle (keyed by article id) and poll-stage dead letters to Kafka.
 
-    Records are gzip-compressed; one too large even so is dead-lettered (stage "produce")
+    Records are zstd-compressed; one too large even so is dead-lettered (stage "produce")
     instead of sent, and its reason kept in ``refused`` until the caller takes it.
     """
 

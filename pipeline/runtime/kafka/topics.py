@@ -159,7 +159,7 @@ def create_app(config: StreamConfig, **app_options: Any) -> Pipeline:
         # Table changelogs carry thousands of small records per batch: big producer batches
         # (one round trip for hundreds of records instead of the default 16 KB's dozen)
         producer_max_batch_size=900_000,
-        # Records go out gzip-compressed; the agents check each one against the broker's
+        # Records go out zstd-compressed; the agents check each one against the broker's
         # limit (``limits.oversize``), aiokafka only the uncompressed size against this.
         producer_max_request_size=MAX_REQUEST_BYTES,
         producer_compression_type=COMPRESSION,

@@ -24,7 +24,7 @@ def noise(chars: int) -> str:
 
 def test_oversize_measures_the_compressed_record() -> None:
     assert oversize(b"x" * 1000) is None
-    assert oversize(b"pier " * 400_000) is None  # 2 MB that gzip makes small
+    assert oversize(b"pier " * 400_000) is None  # 2 MB that compression makes small
     compressed = oversize(noise(2_000_000).encode())
     assert compressed is not None and compressed > MAX_RECORD_BYTES
     assert len(clip("y" * 100_000, 1000)) < 1100
