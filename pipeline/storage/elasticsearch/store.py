@@ -24,7 +24,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 
 from pipeline.models import AlertEvent, EnrichedArticle, Story
 from pipeline.processing.tag import document_of
-from pipeline.query.analysis import analyzed_string, fold, tokens
+from pipeline.query.analysis import analyzed_string, fold, words_string
 from pipeline.query.matcher import matches
 from pipeline.query.parser import compile_query
 from pipeline.storage.base import IdKind, SearchHit
@@ -67,11 +67,6 @@ class IndexNames:
 
 
 # -- documents ---------------------------------------------------------------------------
-
-def words_string(text: str) -> str:
-    """Folded surface words of the indexed tokens (for prefixes longer than a stem)."""
-    return " ".join(fold(text[t.start:t.end]) for t in tokens(text))
-
 
 def article_doc(article: EnrichedArticle) -> dict[str, Any]:
     doc = article.model_dump(mode="json")
