@@ -46,6 +46,7 @@ from evaluation.paths import eval_dir
 from pipeline.errors import PoisonInputError
 from pipeline.models import Article
 from pipeline.processing.cluster.clusterer import Assignment, StoryClusterer
+from pipeline.sources.archive import ReplayClock
 
 SYNTHETIC = "synthetic"  # generated, not read from the eval directory
 PROTOCOLS = {  # name → (data file, order)
@@ -181,15 +182,16 @@ def _cleaner() -> Callable[[dict[str, Any], datetime | None, datetime], Article]
 
 
 def articles(rows: Iterable[dict[str, Any]], use_cleaner: bool = True) -> list[Article]:
-    """Articles as the pipeline would see them; undated rows take the current stream time."""
+    """Articles as the pipeline would see them; undated rows take the current stream time
+    (``ReplayClock``, from the first date)."""
     clean = _cleaner() if use_cleaner else None
     out: list[Article] = []
     dates = [str(row["published"]) for row in rows if row.get("published")]
-    clock = _parse(min(dates)) if dates else datetime(2000, 1, 1, tzinfo=UTC)
-    for row in rows:
+    replay = ReplayClock(_parse(min(dates)) if dates else datetime(2000, 1, 1, tzinfo=UTC))
+    now = datetime.now(UTC)
+    for row in rows:  # they arrive as ``ingest`` replays an archive
         published = _parse(str(row["published"])) if row.get("published") else None
-        clock = max(clock, published or clock)
-        when = clock
+        when = replay.time_of(published, now)
         article: Article | None = None
         if clean is not None:
             try:

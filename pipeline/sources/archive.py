@@ -76,20 +76,23 @@ def _binary(stream: BinaryIO) -> IO[bytes]:
 class ReplayClock:
     """Stream times of an archive replay (see the module docstring)."""
 
-    def __init__(self) -> None:
-        self.clock: datetime | None = None
+    def __init__(self, start: datetime | None = None) -> None:
+        self.clock = start  # newest published time so far
+
+    def time_of(self, published: datetime | None, now: datetime) -> datetime:
+        """When a line published at ``published`` arrives: then (if before ``now``), or,
+        undated, at the newest published time so far (``now`` if none yet)."""
+        if published is None:
+            return self.clock or now
+        if published < now:
+            self.clock = max(self.clock or published, published)
+            return published
+        return now  # dated in the future (a bad date)
 
     def stamp(self, raw: RawArticle) -> RawArticle:
-        """``raw`` fetched at its published time (if earlier than now), or an undated one
-        at the newest published time so far (now if none yet)."""
-        if raw.published is None:
-            when = self.clock
-        elif raw.published < raw.fetched:
-            self.clock = max(self.clock or raw.published, raw.published)
-            when = raw.published
-        else:
-            when = None  # dated in the future (a bad date): fetched now
-        return raw if when is None else raw.model_copy(update={"fetched": when})
+        """``raw`` fetched when it arrives in the replay (``time_of``)."""
+        when = self.time_of(raw.published, raw.fetched)
+        return raw if when == raw.fetched else raw.model_copy(update={"fetched": when})
 
 
 def read_archive(source: Path | BinaryIO,

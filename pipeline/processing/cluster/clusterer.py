@@ -185,7 +185,6 @@ class StoryClusterer:
         undated_archive: timedelta = timedelta(days=180),
     ) -> None:
         self._store = StateStore(state)
-        self.window = window
         self._window = window.total_seconds()
         self.retention = max(retention, window)  # closed stories stay in the archive so long
         self.settings = settings or ClusterSettings()
