@@ -9,7 +9,6 @@ left as it is and the next one starts on a line of its own.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +18,8 @@ from pipeline.notify.channel import DeliveryContext, local_path
 from pipeline.notify.spec import check_jsonl
 
 
-def _identity(rule: object, story: object, kind: object, sources: object) -> str:
-    event = f"update:{sources}" if kind == "update" else str(kind)
-    return f"{rule}\x1f{story}\x1f{event}"
+def _identity(event: AlertEvent) -> str:
+    return f"{event.rule}\x1f{event.story_id}\x1f{event.event}"
 
 
 @dataclass
@@ -49,10 +47,8 @@ class _Seen:
         complete = data.rfind(b"\n") + 1  # an unfinished last line is read once it ends
         for line in data[:complete].splitlines():
             try:
-                row = json.loads(line)
-                self.keys.add(_identity(row["rule"], row["story_id"], row.get("kind", "new"),
-                                        row.get("sources")))
-            except (ValueError, KeyError, TypeError):  # not ours, or cut short by a crash
+                self.keys.add(_identity(AlertEvent.model_validate_json(line)))
+            except ValueError:  # not an alert, or cut short by a crash
                 continue
         self.offset += complete
         self.ends_line = complete == len(data)
@@ -72,7 +68,7 @@ class JsonlChannel:
         path.parent.mkdir(parents=True, exist_ok=True)
         seen = self._seen.setdefault(path, _Seen())
         seen.catch_up(path)
-        key = _identity(event.rule, event.story_id, event.kind, event.sources)
+        key = _identity(event)
         if key in seen.keys:  # delivered before (a crash came between sending and recording)
             return
         line = event.model_dump_json(exclude={"state", "error", "attempts"}) + "\n"
