@@ -315,8 +315,8 @@ class EmbeddedRuntime:
             timed = [r for chunk in await asyncio.gather(*chunks) for r in chunk]
         else:
             timed = []
-            for raw, learned in [(raw, self.source_junk.known(junk_source(raw)))
-                                 for _, raw in items]:
+            for _, raw in items:
+                learned = self.source_junk.known(junk_source(raw))
                 started = time.perf_counter()
                 timed.append((await self._prepare(raw, learned), time.perf_counter() - started))
         for _, seconds in timed:
